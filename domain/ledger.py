@@ -1,0 +1,290 @@
+"""The SyncLedger application service: every command that appends to the log goes through here.
+
+It is an eventsourcing ``Application`` whose aggregates are organisations, documents and
+customers. Commands are short get / mutate / save methods; a save is one transaction, so a batch
+of changes is recorded whole or not at all. A concurrent writer (the relay recording an outcome
+while ``ingest`` appends a change to the same document) shows up as a version conflict, and the
+command is simply run again on fresh state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.utils import Environment, EnvType
+
+from domain.customer import Customer
+from domain.documents import OP_INVOICE, Document, Invoice, Payment
+from domain.errors import DocumentNotFoundError
+from domain.ids import document_id, organisation_id
+from domain.opensolar import Change, InvoiceFields, PaymentFields
+from domain.opensolar import Customer as CustomerFields
+from domain.organisation import Organisation
+from domain.transcodings import register_domain_transcodings
+
+MAX_CONFLICT_RETRIES = 20
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a batch of changes did: recorded, or already recorded (duplicates)."""
+
+    recorded: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    """A Xero contact matched to a customer during a delivery, to remember with its outcome."""
+
+    customer: CustomerFields
+    tenant_id: str
+    contact_id: str
+    contact_name: str
+    how: str
+
+
+class SyncLedger(Application[UUID]):
+    """The event-sourced ledger of OpenSolar documents and their sync to Xero."""
+
+    name = "Ledger"
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Configure from the settings passed in only: the process environment is not read."""
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)  # type: ignore[arg-type]
+        register_domain_transcodings(transcoder)
+
+    # reading ---------------------------------------------------------------------------------
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            found: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, cls):
+            raise DocumentNotFoundError(f"{aggregate_id} is not a {cls.__name__}")
+        return found
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        """The organisation, or None if the ledger has never seen it."""
+        return self._find(Organisation, organisation_id(org_id))
+
+    def document(self, doc_id: UUID) -> Document:
+        """The document aggregate with this id."""
+        found = self._find(Document, doc_id)
+        if found is None:
+            raise DocumentNotFoundError(f"no document with id {doc_id}")
+        return found
+
+    def find_document(self, org_id: str, kind: str, opensolar_id: str) -> Document | None:
+        """The document by OpenSolar identity, or None."""
+        return self._find(Document, document_id(org_id, kind, opensolar_id))
+
+    def customer(self, org_id: str, fields: CustomerFields) -> Customer | None:
+        """The customer's remembered Xero contacts, or None if never matched."""
+        return self._find(Customer, Customer.id_for(org_id, fields))
+
+    # writing ---------------------------------------------------------------------------------
+
+    def _retrying(self, command: Callable[[], T]) -> T:
+        """Run ``command`` (load, mutate, save) again on a version conflict."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            try:
+                return command()
+            except IntegrityError:
+                continue
+        return command()
+
+    def ingest(self, changes: Sequence[Change]) -> IngestResult:
+        """Record a batch of changes in one transaction; duplicates (by event id) change nothing."""
+
+        def attempt() -> IngestResult:
+            orgs: dict[str, Organisation] = {}
+            docs: dict[UUID, Document] = {}
+            touched: dict[UUID, Aggregate] = {}
+            recorded = duplicates = 0
+            for change in changes:
+                org = orgs.get(change.org_id)
+                if org is None:
+                    org = self.organisation(change.org_id) or Organisation.register(change.org_id)
+                    orgs[change.org_id] = org
+                    if org.pending_events:
+                        touched[org.id] = org
+                doc_id = document_id(change.org_id, change.kind, change.model_id)
+                doc = docs.get(doc_id)
+                if doc is None:
+                    doc = self._find(Document, doc_id) or _start(change)
+                    docs[doc_id] = doc
+                before = len(doc.pending_events)
+                if isinstance(doc, Invoice | Payment):
+                    doc.receive(change, org.connection)
+                if len(doc.pending_events) > before:
+                    recorded += 1
+                    touched[doc.id] = doc
+                else:
+                    duplicates += 1
+            if touched:
+                self.save(*touched.values())
+            return IngestResult(recorded, duplicates)
+
+        for _ in range(MAX_CONFLICT_RETRIES):
+            try:
+                return attempt()
+            except IntegrityError:
+                continue
+        return attempt()
+
+    def _organisation_command(
+        self, org_id: str, mutate: Callable[[Organisation], None]
+    ) -> Organisation:
+        def command() -> Organisation:
+            org = self.organisation(org_id) or Organisation.register(org_id)
+            mutate(org)
+            self.save(org)
+            return org
+
+        return self._retrying(command)
+
+    def connect(
+        self, org_id: str, xero_url: str, tenant_id: str, at: datetime, method: str
+    ) -> Organisation:
+        """Record a Xero connection for an organisation."""
+        return self._organisation_command(
+            org_id, lambda org: org.connect(xero_url, tenant_id, at, method)
+        )
+
+    def disconnect(self, org_id: str, reason: str) -> Organisation:
+        """Record that an organisation's Xero connection is gone."""
+        return self._organisation_command(org_id, lambda org: org.disconnect(reason))
+
+    def map_account(self, org_id: str, category: str, code: str) -> Organisation:
+        """Map a line category to a Xero account code."""
+        return self._organisation_command(org_id, lambda org: org.map_account(category, code))
+
+    def map_tax(self, org_id: str, tax_rate: str, tax_type: str) -> Organisation:
+        """Map an OpenSolar tax rate to a Xero TaxType."""
+        return self._organisation_command(org_id, lambda org: org.map_tax(tax_rate, tax_type))
+
+    def set_payment_account(self, org_id: str, code: str) -> Organisation:
+        """Choose the Xero account that receives payments."""
+        return self._organisation_command(org_id, lambda org: org.set_payment_account(code))
+
+    def set_invoice_status(self, org_id: str, status: str) -> Organisation:
+        """Choose the status new invoices get in Xero."""
+        return self._organisation_command(org_id, lambda org: org.set_invoice_status(status))
+
+    def request_sync(self, doc_id: UUID, reason: str) -> Document:
+        """Ask for a Not Attempted document to be pushed now (``sync``)."""
+
+        def command() -> Document:
+            doc = self.document(doc_id)
+            org = self.organisation(doc.org_id)
+            connection = org.connection if org else None
+            if isinstance(doc, Invoice | Payment):
+                doc.request_sync_now(connection, reason)
+            self.save(doc)
+            return doc
+
+        return self._retrying(command)
+
+    def request_retry(self, doc_id: UUID, reason: str = "retry requested") -> Document:
+        """Ask for a Failed document's delivery to be tried again (``retry``)."""
+
+        def command() -> Document:
+            doc = self.document(doc_id)
+            doc.request_retry(reason)
+            self.save(doc)
+            return doc
+
+        return self._retrying(command)
+
+    def record_success(
+        self,
+        doc_id: UUID,
+        operation: str,
+        request_version: int,
+        xero_id: str,
+        sent: InvoiceFields | PaymentFields | None,
+        detail: str,
+        calls: list[dict[str, Any]],
+        contact: ContactMatch | None = None,
+    ) -> bool:
+        """Record that Xero accepted a delivery; False if its request was already resolved."""
+
+        def command() -> bool:
+            doc = self.document(doc_id)
+            changed = doc.record_success(operation, request_version, xero_id, sent, detail, calls)
+            if changed and operation == OP_INVOICE and isinstance(doc, Invoice):
+                doc.after_invoice_synced()
+            aggregates: list[Aggregate] = [doc]
+            if contact is not None:
+                aggregates.append(self._matched(doc.org_id, contact))
+            self.save(*aggregates)
+            return changed
+
+        return self._retrying(command)
+
+    def record_failure(
+        self,
+        doc_id: UUID,
+        operation: str,
+        request_version: int,
+        error: str,
+        category: str,
+        *,
+        final: bool,
+        retry_at: datetime | None,
+        calls: list[dict[str, Any]],
+        contact: ContactMatch | None = None,
+    ) -> bool:
+        """Record a failed delivery (final, or to be retried at ``retry_at``)."""
+
+        def command() -> bool:
+            doc = self.document(doc_id)
+            changed = doc.record_failure(
+                operation,
+                request_version,
+                error,
+                category,
+                final=final,
+                retry_at=retry_at,
+                calls=calls,
+            )
+            aggregates: list[Aggregate] = [doc]
+            if contact is not None:
+                aggregates.append(self._matched(doc.org_id, contact))
+            self.save(*aggregates)
+            return changed
+
+        return self._retrying(command)
+
+    def _matched(self, org_id: str, contact: ContactMatch) -> Customer:
+        customer = self.customer(org_id, contact.customer) or Customer.register(
+            org_id, contact.customer
+        )
+        customer.match(contact.tenant_id, contact.contact_id, contact.contact_name, contact.how)
+        return customer
+
+    def events_of(self, aggregate_id: UUID) -> Iterable[Any]:
+        """Every event of one aggregate, in order."""
+        return self.events.get(aggregate_id)
+
+
+def _start(change: Change) -> Document:
+    if change.model == "Invoice":
+        invoice: Invoice = Invoice.start(change.org_id, change.model_id)
+        return invoice
+    payment: Payment = Payment.start(change.org_id, change.model_id)
+    return payment

@@ -1,0 +1,198 @@
+"""The organisation aggregate: one OpenSolar organisation's Xero connection and sync settings.
+
+It holds what mapping needs at send time (ledger-account mapping per line category, tax-rate
+mapping, payment account, invoice status policy) and when the Xero connection began, which decides
+whether a newly issued document is pushed at once or stays Not Attempted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import ConfigurationError
+from domain.ids import organisation_id
+
+INVOICE_STATUSES: tuple[str, ...] = ("AUTHORISED", "DRAFT", "SUBMITTED")
+DEFAULT_INVOICE_STATUS = "AUTHORISED"
+_ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,9}$")
+_TAX_TYPE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+
+
+def category_key(category: str) -> str:
+    """How line categories are compared: trimmed and case-insensitive."""
+    return " ".join(category.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A Xero connection: where to send, for which tenant, and since when."""
+
+    xero_url: str
+    tenant_id: str
+    connected_at: datetime
+    method: str
+
+    def covers(self, moment: datetime) -> bool:
+        """True if a document issued (or paid) at ``moment`` belongs to this connection."""
+        return moment >= self.connected_at
+
+
+class Organisation(Aggregate):
+    """One OpenSolar organisation and its Xero settings."""
+
+    class Registered(Aggregate.Created):
+        org_id: str
+
+    class Connected(Aggregate.Event):
+        xero_url: str
+        tenant_id: str
+        connected_at: datetime
+        method: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.connection = Connection(
+                self.xero_url, self.tenant_id, self.connected_at, self.method
+            )
+
+    class Disconnected(Aggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.connection = None
+            aggregate.disconnect_reason = self.reason
+
+    class AccountMapped(Aggregate.Event):
+        category: str
+        code: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.accounts[category_key(self.category)] = (self.category, self.code)
+
+    class TaxRateMapped(Aggregate.Event):
+        tax_rate: str
+        tax_type: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.tax_types[category_key(self.tax_rate)] = (self.tax_rate, self.tax_type)
+
+    class PaymentAccountSet(Aggregate.Event):
+        code: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.payment_account = self.code
+
+    class InvoiceStatusSet(Aggregate.Event):
+        status: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.invoice_status = self.status
+
+    @staticmethod
+    def create_id(org_id: str) -> UUID:
+        return organisation_id(org_id)
+
+    def __init__(self, org_id: str) -> None:
+        self.org_id = org_id
+        self.connection: Connection | None = None
+        self.disconnect_reason: str | None = None
+        self.accounts: dict[str, tuple[str, str]] = {}
+        self.tax_types: dict[str, tuple[str, str]] = {}
+        self.payment_account: str | None = None
+        self.invoice_status: str = DEFAULT_INVOICE_STATUS
+
+    @classmethod
+    def register(cls, org_id: str) -> Organisation:
+        """Start the history of an organisation the ledger has not seen before."""
+        return cls._create(cls.Registered, id=cls.create_id(org_id), org_id=org_id)
+
+    def connect(self, xero_url: str, tenant_id: str, connected_at: datetime, method: str) -> None:
+        """Record a Xero connection; documents issued from ``connected_at`` on are pushed."""
+        if not xero_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"Xero URL must start with http:// or https://: {xero_url!r}")
+        if not tenant_id.strip():
+            raise ConfigurationError("tenant id must not be empty")
+        if connected_at.tzinfo is None:
+            raise ConfigurationError("connection time must include a timezone")
+        self.trigger_event(
+            self.Connected,
+            xero_url=xero_url.rstrip("/"),
+            tenant_id=tenant_id.strip(),
+            connected_at=connected_at,
+            method=method,
+        )
+
+    def disconnect(self, reason: str) -> None:
+        """Record that the Xero connection is gone."""
+        if self.connection is None:
+            raise ConfigurationError(f"organisation {self.org_id} is not connected to Xero")
+        self.trigger_event(self.Disconnected, reason=reason)
+
+    def map_account(self, category: str, code: str) -> None:
+        """Map a line category to a Xero account code."""
+        if not category.strip():
+            raise ConfigurationError("category must not be empty")
+        if not _ACCOUNT_CODE.match(code):
+            raise ConfigurationError(
+                f"account code {code!r} is not a Xero account code (1-10 letters or digits)"
+            )
+        self.trigger_event(self.AccountMapped, category=" ".join(category.split()), code=code)
+
+    def map_tax(self, tax_rate: str, tax_type: str) -> None:
+        """Map an OpenSolar tax rate name to a Xero TaxType."""
+        if not tax_rate.strip():
+            raise ConfigurationError("tax rate must not be empty")
+        if not _TAX_TYPE.match(tax_type):
+            raise ConfigurationError(f"Xero tax type {tax_type!r} is not a TaxType code")
+        self.trigger_event(
+            self.TaxRateMapped, tax_rate=" ".join(tax_rate.split()), tax_type=tax_type.upper()
+        )
+
+    def set_payment_account(self, code: str) -> None:
+        """Choose the Xero account payments are received into."""
+        if not _ACCOUNT_CODE.match(code):
+            raise ConfigurationError(
+                f"account code {code!r} is not a Xero account code (1-10 letters or digits)"
+            )
+        self.trigger_event(self.PaymentAccountSet, code=code)
+
+    def set_invoice_status(self, status: str) -> None:
+        """Choose the status new invoices get in Xero."""
+        wanted = status.strip().upper()
+        if wanted not in INVOICE_STATUSES:
+            raise ConfigurationError(
+                f"invoice status must be one of {', '.join(INVOICE_STATUSES)}, not {status!r}"
+            )
+        self.trigger_event(self.InvoiceStatusSet, status=wanted)
+
+    def account_for(self, category: str) -> str | None:
+        """The Xero account code mapped to a line category, if any."""
+        mapped = self.accounts.get(category_key(category))
+        return mapped[1] if mapped else None
+
+    def tax_type_for(self, tax_rate: str) -> str | None:
+        """The Xero TaxType mapped to an OpenSolar tax rate, if any."""
+        mapped = self.tax_types.get(category_key(tax_rate))
+        return mapped[1] if mapped else None
+
+    def settings(self) -> dict[str, Any]:
+        """The settings as plain data, for ``config show``."""
+        connection = self.connection
+        return {
+            "org": self.org_id,
+            "connected": connection is not None,
+            "xero_url": connection.xero_url if connection else None,
+            "tenant_id": connection.tenant_id if connection else None,
+            "connected_at": connection.connected_at.isoformat() if connection else None,
+            "connection_method": connection.method if connection else None,
+            "disconnect_reason": self.disconnect_reason if connection is None else None,
+            "invoice_status": self.invoice_status,
+            "payment_account": self.payment_account,
+            "accounts": {category: code for category, code in sorted(self.accounts.values())},
+            "tax_types": {rate: tax for rate, tax in sorted(self.tax_types.values())},
+        }

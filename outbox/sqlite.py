@@ -1,0 +1,311 @@
+"""The outbox's tables in the ledger's SQLite file: messages, the writer's document index, its
+tracking row, and claims. SQLite has one writer at a time, so a claim is a plain update inside
+a ``BEGIN IMMEDIATE`` transaction; only one relay runs against a SQLite file (see the relay lock).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from outbox.store import (
+    DROPPED,
+    OPEN_STATES,
+    READY,
+    WAITING,
+    Message,
+    OutboxStore,
+    OutboxWriteBatch,
+)
+from projections.sqlite import SQLiteDatabase, read_position, tracking_ddl, write_position
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS outbox_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    org TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    request_version INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    waits_for TEXT,
+    not_before REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    look_first INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT,
+    claimed_until REAL,
+    claims INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (doc_id, request_version)
+);
+CREATE INDEX IF NOT EXISTS outbox_messages_open ON outbox_messages (state, position);
+CREATE INDEX IF NOT EXISTS outbox_messages_doc ON outbox_messages (doc_id, position);
+CREATE INDEX IF NOT EXISTS outbox_messages_waits ON outbox_messages (waits_for);
+CREATE TABLE IF NOT EXISTS outbox_documents (
+    doc_id TEXT PRIMARY KEY, org TEXT NOT NULL, kind TEXT NOT NULL, synced INTEGER NOT NULL
+);
+{tracking_ddl("outbox_tracking")}
+"""
+
+_COLUMNS = (
+    "id, doc_id, org, kind, operation, request_version, position, state, waits_for, not_before, "
+    "attempts, look_first, last_error, claims"
+)
+_OPEN = "('ready', 'waiting')"
+
+
+def _message(values: Any) -> Message:
+    (
+        id_,
+        doc_id,
+        org,
+        kind,
+        operation,
+        request_version,
+        position,
+        state,
+        waits_for,
+        not_before,
+        attempts,
+        look_first,
+        last_error,
+        claims,
+    ) = values
+    return Message(
+        id=id_,
+        doc_id=doc_id,
+        org=org,
+        kind=kind,
+        operation=operation,
+        request_version=request_version,
+        position=position,
+        state=state,
+        waits_for=waits_for,
+        not_before=not_before,
+        attempts=attempts,
+        look_first=bool(look_first),
+        last_error=last_error,
+        claims=claims,
+    )
+
+
+class _SQLiteWriteBatch(OutboxWriteBatch):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.position = read_position(conn, "outbox_tracking")
+
+    def add_document(self, doc_id: str, org: str, kind: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO outbox_documents (doc_id, org, kind, synced) VALUES (?,?,?,0)",
+            (doc_id, org, kind),
+        )
+
+    def document_org(self, doc_id: str) -> tuple[str, str] | None:
+        found = self.conn.execute(
+            "SELECT org, kind FROM outbox_documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        return (found[0], found[1]) if found else None
+
+    def is_synced(self, doc_id: str) -> bool:
+        found = self.conn.execute(
+            "SELECT synced FROM outbox_documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        return bool(found and found[0])
+
+    def mark_synced(self, doc_id: str) -> None:
+        self.conn.execute("UPDATE outbox_documents SET synced=1 WHERE doc_id=?", (doc_id,))
+
+    def add_message(
+        self,
+        doc_id: str,
+        org: str,
+        kind: str,
+        operation: str,
+        request_version: int,
+        position: int,
+        waits_for: str | None,
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO outbox_messages (doc_id, org, kind, operation, "
+            "request_version, position, state, waits_for) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                doc_id,
+                org,
+                kind,
+                operation,
+                request_version,
+                position,
+                WAITING if waits_for else READY,
+                waits_for,
+            ),
+        )
+
+    def finish(self, doc_id: str, request_version: int, state: str, error: str | None) -> None:
+        self.conn.execute(
+            "UPDATE outbox_messages SET state=?, last_error=?, not_before=NULL "
+            "WHERE doc_id=? AND request_version=?",
+            (state, error, doc_id, request_version),
+        )
+
+    def reschedule(
+        self, doc_id: str, request_version: int, not_before: float, error: str, uncertain: bool
+    ) -> None:
+        self.conn.execute(
+            "UPDATE outbox_messages SET not_before=?, last_error=?, attempts=attempts+1, "
+            "look_first=MAX(look_first, ?) "
+            f"WHERE doc_id=? AND request_version=? AND state IN {_OPEN}",
+            (not_before, error, int(uncertain), doc_id, request_version),
+        )
+
+    def release_waiting(self, doc_id: str) -> None:
+        self.conn.execute(
+            "UPDATE outbox_messages SET state='ready', waits_for=NULL "
+            "WHERE waits_for=? AND state='waiting'",
+            (doc_id,),
+        )
+
+    def drop_open(self, doc_id: str, operation: str) -> None:
+        self.conn.execute(
+            "UPDATE outbox_messages SET state=? "
+            f"WHERE doc_id=? AND operation=? AND state IN {_OPEN}",
+            (DROPPED, doc_id, operation),
+        )
+
+    def advance(self, position: int) -> None:
+        write_position(self.conn, "outbox_tracking", self.position, position)
+
+
+class SQLiteOutboxStore(OutboxStore):
+    """Outbox messages and claims in the ledger's SQLite file."""
+
+    def __init__(self, db: SQLiteDatabase) -> None:
+        self.db = db
+        db.script(_DDL)
+
+    @contextmanager
+    def write_batch(self) -> Iterator[OutboxWriteBatch]:
+        with self.db.write() as conn:
+            yield _SQLiteWriteBatch(conn)
+
+    def position(self) -> int:
+        with self.db.read() as conn:
+            return read_position(conn, "outbox_tracking")
+
+    def reset(self) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM outbox_messages")
+            conn.execute("DELETE FROM outbox_documents")
+            conn.execute("DELETE FROM outbox_tracking")
+
+    @staticmethod
+    def _due_clause(orgs_excluded: tuple[str, ...]) -> tuple[str, list[Any]]:
+        sql = (
+            "m.state='ready' AND NOT EXISTS (SELECT 1 FROM outbox_messages e "
+            f"WHERE e.doc_id=m.doc_id AND e.position<m.position AND e.state IN {_OPEN})"
+        )
+        params: list[Any] = []
+        if orgs_excluded:
+            sql += f" AND m.org NOT IN ({', '.join('?' for _ in orgs_excluded)})"
+            params.extend(orgs_excluded)
+        return sql, params
+
+    def claim(
+        self, owner: str, now: float, lease: float, orgs_excluded: tuple[str, ...] = ()
+    ) -> Message | None:
+        due, params = self._due_clause(orgs_excluded)
+        with self.db.write() as conn:
+            found = conn.execute(
+                f"SELECT {_COLUMNS} FROM outbox_messages m WHERE {due} "
+                "AND (m.not_before IS NULL OR m.not_before<=?) "
+                "AND (m.claimed_until IS NULL OR m.claimed_until<?) ORDER BY m.position LIMIT 1",
+                [*params, now, now],
+            ).fetchone()
+            if found is None:
+                return None
+            message = _message(found)
+            conn.execute(
+                "UPDATE outbox_messages SET claimed_by=?, claimed_until=?, claims=claims+1 "
+                "WHERE id=?",
+                (owner, now + lease, message.id),
+            )
+        return _message((*found[:-1], message.claims + 1))
+
+    def release(self, message_id: int, owner: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE outbox_messages SET claimed_by=NULL, claimed_until=NULL "
+                "WHERE id=? AND claimed_by=?",
+                (message_id, owner),
+            )
+
+    def defer(self, message_id: int, not_before: float) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE outbox_messages SET not_before=? WHERE id=?", (not_before, message_id)
+            )
+
+    def drop(self, message_id: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                f"UPDATE outbox_messages SET state=? WHERE id=? AND state IN {_OPEN}",
+                (DROPPED, message_id),
+            )
+
+    def release_all(self, owner: str | None = None) -> int:
+        with self.db.write() as conn:
+            if owner is None:
+                cursor = conn.execute(
+                    "UPDATE outbox_messages SET claimed_by=NULL, claimed_until=NULL "
+                    "WHERE claimed_by IS NOT NULL"
+                )
+            else:
+                cursor = conn.execute(
+                    "UPDATE outbox_messages SET claimed_by=NULL, claimed_until=NULL "
+                    "WHERE claimed_by=?",
+                    (owner,),
+                )
+            return cursor.rowcount
+
+    def next_due(self, orgs_excluded: tuple[str, ...] = ()) -> float | None:
+        due, params = self._due_clause(orgs_excluded)
+        with self.db.read() as conn:
+            found = conn.execute(
+                f"SELECT MIN(COALESCE(m.not_before, 0)) FROM outbox_messages m WHERE {due}",
+                params,
+            ).fetchone()
+        return None if found is None or found[0] is None else float(found[0])
+
+    def messages(self, doc_id: str | None = None, state: str | None = None) -> list[Message]:
+        clauses, params = [], []
+        if doc_id is not None:
+            clauses.append("doc_id=?")
+            params.append(doc_id)
+        if state is not None:
+            clauses.append("state=?")
+            params.append(state)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        with self.db.read() as conn:
+            found = conn.execute(
+                f"SELECT {_COLUMNS} FROM outbox_messages{where} ORDER BY position", params
+            ).fetchall()
+        return [_message(r) for r in found]
+
+    def depth(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            found = conn.execute(
+                "SELECT state, COUNT(*) FROM outbox_messages GROUP BY state"
+            ).fetchall()
+        return {state: count for state, count in found}
+
+    def oldest_open(self) -> Any:
+        with self.db.read() as conn:
+            found = conn.execute(
+                f"SELECT MIN(position) FROM outbox_messages WHERE state IN {_OPEN}"
+            ).fetchone()
+        return found[0] if found else None
+
+
+__all__ = ["OPEN_STATES", "SQLiteOutboxStore"]

@@ -1,0 +1,165 @@
+"""The outbox's port: messages (one per requested Xero delivery) and the claims on them.
+
+A message is written by the outbox writer from the log and finished by the log too (an outcome
+event for its request), so the outbox can be dropped and rebuilt at any time. The only state the
+relay writes directly is its claim on a message (who, until when), which is operational and is
+never needed to rebuild anything.
+
+Message states: ``ready`` (may be claimed once ``not_before`` has passed), ``waiting`` (for
+another document, ``waits_for``, to be synced), ``done``, ``failed`` (a final failure was
+recorded) and ``dropped`` (no longer wanted, e.g. the invoice was cancelled before it was sent).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+READY = "ready"
+WAITING = "waiting"
+DONE = "done"
+FAILED = "failed"
+DROPPED = "dropped"
+OPEN_STATES: tuple[str, ...] = (READY, WAITING)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One requested delivery to Xero."""
+
+    id: int
+    doc_id: str
+    org: str
+    kind: str
+    operation: str
+    request_version: int
+    position: int
+    state: str
+    waits_for: str | None
+    not_before: float | None
+    attempts: int
+    look_first: bool
+    last_error: str | None
+    claims: int
+
+    @property
+    def uncertain(self) -> bool:
+        """True if an earlier attempt may have reached Xero without its outcome being recorded
+        (a crash after a claim, or a timeout, 5xx or lost response): look before creating."""
+        return self.look_first or self.claims > self.attempts + 1
+
+
+class OutboxWriteBatch(ABC):
+    """Writer operations inside one projection transaction (per backend)."""
+
+    position: int
+
+    @abstractmethod
+    def add_document(self, doc_id: str, org: str, kind: str) -> None: ...
+
+    @abstractmethod
+    def document_org(self, doc_id: str) -> tuple[str, str] | None:
+        """(org, kind) of a document, if known."""
+
+    @abstractmethod
+    def is_synced(self, doc_id: str) -> bool: ...
+
+    @abstractmethod
+    def mark_synced(self, doc_id: str) -> None: ...
+
+    @abstractmethod
+    def add_message(
+        self,
+        doc_id: str,
+        org: str,
+        kind: str,
+        operation: str,
+        request_version: int,
+        position: int,
+        waits_for: str | None,
+    ) -> None:
+        """Insert a message (ignored if one exists for the same document and request)."""
+
+    @abstractmethod
+    def finish(self, doc_id: str, request_version: int, state: str, error: str | None) -> None:
+        """Set a message's final state."""
+
+    @abstractmethod
+    def reschedule(
+        self, doc_id: str, request_version: int, not_before: float, error: str, uncertain: bool
+    ) -> None:
+        """Record a failed attempt that will be retried at ``not_before``."""
+
+    @abstractmethod
+    def release_waiting(self, doc_id: str) -> None:
+        """Messages waiting for ``doc_id`` become ready."""
+
+    @abstractmethod
+    def drop_open(self, doc_id: str, operation: str) -> None:
+        """Open messages of a document for one operation are no longer wanted."""
+
+    @abstractmethod
+    def advance(self, position: int) -> None:
+        """Move the writer's tracked position, in this transaction."""
+
+
+class OutboxStore(ABC):
+    """Storage of outbox messages and claims (one implementation per backend)."""
+
+    @abstractmethod
+    def write_batch(self) -> AbstractContextManager[OutboxWriteBatch]:
+        """A writer transaction holding the writer's position exclusively."""
+
+    @abstractmethod
+    def position(self) -> int: ...
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Delete every message and the writer's position (for a rebuild)."""
+
+    @abstractmethod
+    def claim(
+        self, owner: str, now: float, lease: float, orgs_excluded: tuple[str, ...] = ()
+    ) -> Message | None:
+        """Claim the next due message (oldest first; never a document's later message while an
+        earlier one is open), or None."""
+
+    @abstractmethod
+    def release(self, message_id: int, owner: str) -> None:
+        """Give up a claim (after the outcome was recorded, or to try later)."""
+
+    @abstractmethod
+    def defer(self, message_id: int, not_before: float) -> None:
+        """Do not offer a message again before ``not_before`` (rate limits, waits)."""
+
+    @abstractmethod
+    def drop(self, message_id: int) -> None:
+        """Drop a message the relay found nothing to do for."""
+
+    @abstractmethod
+    def release_all(self, owner: str | None = None) -> int:
+        """Release claims (of one owner, or all of them); return how many."""
+
+    @abstractmethod
+    def next_due(self, orgs_excluded: tuple[str, ...] = ()) -> float | None:
+        """When the earliest ready message becomes due (epoch seconds), or None."""
+
+    @abstractmethod
+    def messages(self, doc_id: str | None = None, state: str | None = None) -> list[Message]:
+        """Messages, optionally of one document or in one state, oldest first."""
+
+    @abstractmethod
+    def depth(self) -> dict[str, int]:
+        """How many messages are in each state."""
+
+    @abstractmethod
+    def oldest_open(self) -> Any:
+        """The position of the oldest open message, or None."""
+
+    def iter_open(self) -> Iterator[Message]:
+        """Every open message, oldest first."""
+        for state in (READY, WAITING):
+            yield from self.messages(state=state)

@@ -1,0 +1,99 @@
+"""The outbox writer: a projection of the log into outbox messages, one per requested delivery.
+
+``SyncRequested`` and ``RetryRequested`` add a message (waiting, if it depends on a document not
+yet synced); outcome events finish it or reschedule it; a cancellation before the invoice was
+sent drops its open push. Because messages are made and finished only from the log, rebuilding
+the outbox never re-sends what is already Synced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.documents import OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
+from outbox.store import DONE, DROPPED, FAILED, OutboxStore, OutboxWriteBatch
+from projections.base import LogReader, Projection
+
+UNCERTAIN = "uncertain"
+RELEVANT_SUFFIXES: tuple[str, ...] = (
+    ".Received",
+    ".SyncRequested",
+    ".RetryRequested",
+    ".SyncSucceeded",
+    ".SyncFailed",
+    ".Cancelled",
+    ".Voided",
+)
+
+
+def relevant(topic: str) -> bool:
+    """True for the event topics the outbox acts on (others are skipped undecoded)."""
+    return topic.startswith("domain.documents:") and topic.endswith(RELEVANT_SUFFIXES)
+
+
+class OutboxWriter(Projection):
+    """Applies the log to the outbox, batch by batch."""
+
+    name = "outbox"
+
+    def __init__(self, store: OutboxStore) -> None:
+        self.store = store
+
+    def position(self) -> int:
+        return self.store.position()
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def process_batch(self, log: LogReader, limit: int) -> int:
+        with self.store.write_batch() as batch:
+            recorded = log.read(batch.position, limit, relevant)
+            if not recorded:
+                return 0
+            for item in recorded:
+                if item.event is not None:
+                    apply(batch, item.position, item.event)
+            batch.advance(recorded[-1].position)
+            return len(recorded)
+
+
+def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
+    """Apply one event to the outbox."""
+    doc_id = str(event.originator_id)
+    if isinstance(event, Document.Received):
+        kind = "invoice" if isinstance(event, Invoice.Event) else "payment"
+        batch.add_document(doc_id, event.org_id, kind)
+    elif isinstance(event, Document.SyncRequested | Document.RetryRequested):
+        known = batch.document_org(doc_id)
+        if known is None:
+            return
+        org, kind = known
+        waits_for = event.depends_on
+        if waits_for is not None and batch.is_synced(waits_for):
+            waits_for = None
+        batch.add_message(
+            doc_id, org, kind, event.operation, event.originator_version, position, waits_for
+        )
+    elif isinstance(event, Document.SyncSucceeded):
+        batch.finish(doc_id, event.request_version, DONE, None)
+        if event.operation == OP_INVOICE:
+            batch.mark_synced(doc_id)
+            batch.release_waiting(doc_id)
+    elif isinstance(event, Document.SyncFailed):
+        if event.final:
+            batch.finish(doc_id, event.request_version, FAILED, event.error)
+        elif event.retry_at is not None:
+            batch.reschedule(
+                doc_id,
+                event.request_version,
+                event.retry_at.timestamp(),
+                event.error,
+                event.category == UNCERTAIN,
+            )
+    elif isinstance(event, Invoice.Cancelled):
+        batch.drop_open(doc_id, OP_INVOICE)
+    elif isinstance(event, Payment.Voided):
+        batch.drop_open(doc_id, OP_PAYMENT)
+
+
+__all__ = ["DROPPED", "OutboxWriter", "apply", "relevant"]
