@@ -230,13 +230,23 @@ def reason(row: StatusRow, invoice: StatusRow | None, org: OrgRow | None) -> str
         if org is None or org.connected_at is None:
             return f"organisation {row.org} is not connected to Xero"
         verb = "issued" if row.kind == "invoice" else "paid"
+        since = datetime.fromisoformat(org.connected_at).strftime("%Y-%m-%d %H:%M UTC")
+        name = row.number if row.kind == "invoice" else row.document
         return (
-            f"{verb} before the Xero connection ({org.connected_at}); "
-            f"run `syncledger sync {row.document}` to send it"
+            f"{verb} before the Xero connection ({since}); run `syncledger sync {name}` to send it"
         )
     if row.status == PENDING and row.note is None:
         return "queued for delivery"
     return row.note
+
+
+def shown(row: StatusRow, invoice: StatusRow | None) -> StatusRow:
+    """The row as shown: a payment takes its customer and project from its invoice."""
+    if row.kind != "payment" or invoice is None:
+        return row
+    return dataclasses.replace(
+        row, customer=row.customer or invoice.customer, project=row.project or invoice.project
+    )
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,20 @@ def invoice_change(
         "line_items": lines
         if lines is not None
         else [
-            {"category": "sales", "description": "6.6 kW system", "quantity": 1,
-             "unit_amount": "9900.00", "tax_rate": "GST"},
-            {"category": "discounts", "description": "Referral", "quantity": 1,
-             "unit_amount": "-250.00", "tax_rate": "GST"},
+            {
+                "category": "sales",
+                "description": "6.6 kW system",
+                "quantity": 1,
+                "unit_amount": "9900.00",
+                "tax_rate": "GST",
+            },
+            {
+                "category": "discounts",
+                "description": "Referral",
+                "quantity": 1,
+                "unit_amount": "-250.00",
+                "tax_rate": "GST",
+            },
         ],
     }
     body.update(fields)

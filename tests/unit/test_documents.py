@@ -56,7 +56,9 @@ def test_a_draft_is_recorded_and_only_issued_later():
     invoice = Invoice.start("42", "1042")
 
     invoice.receive(change(invoice_change(status="not_sent", lines=[])), CONNECTED)
-    invoice.receive(change(invoice_change(status="sent", timestamp="2026-11-21T00:00:00Z")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(status="sent", timestamp="2026-11-21T00:00:00Z")), CONNECTED
+    )
 
     assert names(invoice) == ["Received", "Drafted", "Issued", "SyncRequested"]
 
@@ -73,9 +75,13 @@ def test_the_same_change_twice_is_recorded_once():
 
 def test_an_older_change_arriving_late_is_recorded_but_not_applied():
     invoice = Invoice.start("42", "1042")
-    invoice.receive(change(invoice_change(timestamp="2026-11-20T10:00:00Z", status="viewed")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(timestamp="2026-11-20T10:00:00Z", status="viewed")), CONNECTED
+    )
 
-    invoice.receive(change(invoice_change(timestamp="2026-11-20T09:00:00Z", status="cancelled")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(timestamp="2026-11-20T09:00:00Z", status="cancelled")), CONNECTED
+    )
 
     assert names(invoice)[-1] == "ChangeIgnored"
     assert not invoice.is_cancelled
@@ -84,7 +90,9 @@ def test_an_older_change_arriving_late_is_recorded_but_not_applied():
 def test_cancel_after_sync_requests_a_credit_note():
     invoice = synced_invoice()
 
-    invoice.receive(change(invoice_change(status="cancelled", timestamp="2026-11-23T00:00:00Z")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(status="cancelled", timestamp="2026-11-23T00:00:00Z")), CONNECTED
+    )
 
     assert names(invoice) == ["Cancelled", "SyncRequested"]
     assert invoice.open_request.operation == OP_CREDIT_NOTE
@@ -95,7 +103,9 @@ def test_cancel_before_sync_requests_nothing():
     invoice.receive(change(invoice_change()), CONNECTED)
     invoice.collect_events()
 
-    invoice.receive(change(invoice_change(status="cancelled", timestamp="2026-11-23T00:00:00Z")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(status="cancelled", timestamp="2026-11-23T00:00:00Z")), CONNECTED
+    )
 
     assert names(invoice) == ["Cancelled"]
 
@@ -104,7 +114,9 @@ def test_cancel_while_the_push_is_in_flight_asks_for_the_credit_note_once_synced
     invoice = Invoice.start("42", "1042")
     invoice.receive(change(invoice_change()), CONNECTED)
     version = invoice.open_request.version
-    invoice.receive(change(invoice_change(status="cancelled", timestamp="2026-11-23T00:00:00Z")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(status="cancelled", timestamp="2026-11-23T00:00:00Z")), CONNECTED
+    )
     invoice.collect_events()
 
     invoice.record_success(OP_INVOICE, version, "xero-1", invoice.fields, "created", [])
@@ -129,7 +141,9 @@ def test_amounts_changed_after_sync_fail_with_guidance_and_cannot_be_retried():
 def test_status_only_changes_after_sync_are_not_amendments():
     invoice = synced_invoice()
 
-    invoice.receive(change(invoice_change(status="paid", timestamp="2026-11-23T00:00:00Z")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(status="paid", timestamp="2026-11-23T00:00:00Z")), CONNECTED
+    )
 
     assert names(invoice) == ["Updated"]
 
@@ -153,7 +167,9 @@ def test_retry_needs_a_final_failure():
     with pytest.raises(InvalidRequestError, match="already Pending"):
         invoice.request_retry()
 
-    invoice.record_failure(OP_INVOICE, version, "boom", "rejected", final=True, retry_at=None, calls=[])
+    invoice.record_failure(
+        OP_INVOICE, version, "boom", "rejected", final=True, retry_at=None, calls=[]
+    )
     invoice.request_retry()
 
     assert invoice.open_request.retry and invoice.open_request.operation == OP_INVOICE
@@ -164,8 +180,15 @@ def test_a_transient_failure_keeps_the_request_open():
     invoice.receive(change(invoice_change()), CONNECTED)
     version = invoice.open_request.version
 
-    invoice.record_failure(OP_INVOICE, version, "503", "transient", final=False,
-                           retry_at=datetime(2026, 11, 20, tzinfo=UTC), calls=[])
+    invoice.record_failure(
+        OP_INVOICE,
+        version,
+        "503",
+        "transient",
+        final=False,
+        retry_at=datetime(2026, 11, 20, tzinfo=UTC),
+        calls=[],
+    )
 
     assert invoice.open_request is not None and invoice.open_request.version == version
 
@@ -184,7 +207,9 @@ def test_sync_of_a_not_attempted_invoice_needs_a_connection():
 def test_payment_reaching_paid_is_requested_and_depends_on_its_invoice():
     payment = Payment.start("42", "3001")
 
-    payment.receive(change(payment_change(status="pending", timestamp="2026-11-21T00:00:00Z")), CONNECTED)
+    payment.receive(
+        change(payment_change(status="pending", timestamp="2026-11-21T00:00:00Z")), CONNECTED
+    )
     payment.receive(change(payment_change(status="paid")), CONNECTED)
 
     events = payment.collect_events()
@@ -199,7 +224,9 @@ def test_payment_withdrawn_after_sync_fails_with_guidance():
     payment.record_success(OP_PAYMENT, payment.open_request.version, "p1", payment.fields, "ok", [])
     payment.collect_events()
 
-    payment.receive(change(payment_change(status="failed", timestamp="2026-11-25T00:00:00Z")), CONNECTED)
+    payment.receive(
+        change(payment_change(status="failed", timestamp="2026-11-25T00:00:00Z")), CONNECTED
+    )
 
     assert names(payment) == ["Voided"]
     assert "delete the payment in Xero" in payment.amendment_error

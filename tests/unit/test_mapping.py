@@ -29,7 +29,9 @@ def fields(**kwargs):
 
 
 def test_invoice_payload_is_an_authorised_accrec_with_mapped_accounts():
-    body = invoice_payload(fields(), org(sales="200", discounts="200"), "contact-1", date(2026, 11, 20))
+    body = invoice_payload(
+        fields(), org(sales="200", discounts="200"), "contact-1", date(2026, 11, 20)
+    )
 
     assert body["Type"] == "ACCREC" and body["Status"] == "AUTHORISED"
     assert body["InvoiceNumber"] == "INV-1042"
@@ -48,7 +50,9 @@ def test_the_organisations_invoice_status_policy_is_used():
 
 
 def test_amounts_excluding_tax_are_sent_as_exclusive():
-    body = invoice_payload(fields(include_tax=False), org(sales="200", discounts="200"), "c", date(2026, 1, 1))
+    body = invoice_payload(
+        fields(include_tax=False), org(sales="200", discounts="200"), "c", date(2026, 1, 1)
+    )
 
     assert body["LineAmountTypes"] == "Exclusive"
 
@@ -73,7 +77,7 @@ def test_an_unmapped_category_is_a_missing_ledger_account_with_the_exact_message
 def test_an_unmapped_tax_rate_is_a_missing_tax_rate_mapping():
     lines = [{"category": "sales", "quantity": 1, "unit_amount": "10", "tax_rate": "VAT"}]
 
-    with pytest.raises(MissingTaxRateMappingError, match="Missing Tax Rate Mapping: .*'VAT'"):
+    with pytest.raises(MissingTaxRateMappingError, match=r"Missing Tax Rate Mapping: .*'VAT'"):
         invoice_payload(fields(lines=lines), org(sales="200"), "c", date(2026, 1, 1))
 
 
@@ -104,7 +108,10 @@ def test_credit_note_mirrors_the_invoice_lines():
 
     assert body["Type"] == "ACCRECCREDIT" and body["Status"] == "AUTHORISED"
     assert body["CreditNoteNumber"] == "CN-INV-1042"
-    assert [line["UnitAmount"] for line in body["LineItems"]] == [Decimal("9900.00"), Decimal("-250.00")]
+    assert [line["UnitAmount"] for line in body["LineItems"]] == [
+        Decimal("9900.00"),
+        Decimal("-250.00"),
+    ]
 
 
 def test_payment_needs_a_payment_account():

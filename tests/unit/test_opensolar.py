@@ -67,23 +67,42 @@ def test_unix_seconds_as_a_string_are_accepted_as_opensolar_sends_them():
     [
         (lambda c: c.pop("event_id"), "event_id", "required"),
         (lambda c: c.update(model="Quote"), "model", "unknown model"),
-        (lambda c: c["fields"]["line_items"][0].update(unit_amount="abc"),
-         "fields.line_items[0].unit_amount", "not a decimal amount"),
-        (lambda c: c["fields"]["line_items"][0].update(quantity=0),
-         "fields.line_items[0].quantity", "greater than zero"),
-        (lambda c: c["fields"]["line_items"][0].update(quantity=-2),
-         "fields.line_items[0].quantity", "greater than zero"),
+        (
+            lambda c: c["fields"]["line_items"][0].update(unit_amount="abc"),
+            "fields.line_items[0].unit_amount",
+            "not a decimal amount",
+        ),
+        (
+            lambda c: c["fields"]["line_items"][0].update(quantity=0),
+            "fields.line_items[0].quantity",
+            "greater than zero",
+        ),
+        (
+            lambda c: c["fields"]["line_items"][0].update(quantity=-2),
+            "fields.line_items[0].quantity",
+            "greater than zero",
+        ),
         (lambda c: c["fields"].update(currency="XYZ"), "fields.currency", "unknown currency"),
-        (lambda c: c["fields"].update(issued_date="2026-02-30"), "fields.issued_date", "not a valid date"),
+        (
+            lambda c: c["fields"].update(issued_date="2026-02-30"),
+            "fields.issued_date",
+            "not a valid date",
+        ),
         (lambda c: c.update(timestamp="yesterday"), "timestamp", "not an ISO 8601"),
         (lambda c: c["fields"].update(status="lost"), "fields.status", "unknown value"),
         (lambda c: c["fields"]["customer"].pop("name"), "fields.customer.name", "required"),
-        (lambda c: c["fields"].update(amounts_include_tax="yes"),
-         "fields.amounts_include_tax", "true or false"),
+        (
+            lambda c: c["fields"].update(amounts_include_tax="yes"),
+            "fields.amounts_include_tax",
+            "true or false",
+        ),
         (lambda c: c["fields"].update(line_items=[]), "fields.line_items", "at least one line"),
         (lambda c: c.update(org_id=[1]), "org_id", "string or an integer"),
-        (lambda c: c["fields"]["line_items"][0].update(unit_amount="1e400"),
-         "fields.line_items[0].unit_amount", "out of range"),
+        (
+            lambda c: c["fields"]["line_items"][0].update(unit_amount="1e400"),
+            "fields.line_items[0].unit_amount",
+            "out of range",
+        ),
     ],
 )
 def test_each_bad_field_is_named_with_the_reason(mutate, field, words):

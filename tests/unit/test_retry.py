@@ -30,7 +30,11 @@ def test_decision_table(category, attempt, rnd, retry_after, record, final, dela
     decision = POLICY.decide(category, "503", attempt, rnd, retry_after)
 
     assert (decision.record, decision.final, decision.delay, decision.park, decision.error) == (
-        record, final, delay, park, error,
+        record,
+        final,
+        delay,
+        park,
+        error,
     )
 
 

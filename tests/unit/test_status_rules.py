@@ -54,8 +54,15 @@ def test_pending_then_failed_then_retried_then_synced():
     assert row.status == PENDING and reason(row, None, None) == "queued for delivery"
 
     version = invoice.open_request.version
-    invoice.record_failure(OP_INVOICE, version, "Missing Ledger Account: x", "configuration",
-                           final=True, retry_at=None, calls=[])
+    invoice.record_failure(
+        OP_INVOICE,
+        version,
+        "Missing Ledger Account: x",
+        "configuration",
+        final=True,
+        retry_at=None,
+        calls=[],
+    )
     row = fold(invoice, "invoice", row)
     assert (row.status, row.error, row.attempts) == (FAILED, "Missing Ledger Account: x", 1)
 
@@ -63,7 +70,9 @@ def test_pending_then_failed_then_retried_then_synced():
     row = fold(invoice, "invoice", row)
     assert (row.status, row.error) == (PENDING, None)
 
-    invoice.record_success(OP_INVOICE, invoice.open_request.version, "xero-1", invoice.fields, "done", [])
+    invoice.record_success(
+        OP_INVOICE, invoice.open_request.version, "xero-1", invoice.fields, "done", []
+    )
     row = fold(invoice, "invoice", row)
     assert (row.status, row.xero_id, row.attempts) == (SYNCED, "xero-1", 2)
 
@@ -73,9 +82,15 @@ def test_a_transient_failure_stays_pending_with_the_retry_time():
     invoice.receive(change(invoice_change()), CONNECTED)
     row = fold(invoice, "invoice")
 
-    invoice.record_failure(OP_INVOICE, invoice.open_request.version, "503 Service Unavailable",
-                           "transient", final=False,
-                           retry_at=datetime(2026, 11, 20, 10, 0, 5, tzinfo=UTC), calls=[])
+    invoice.record_failure(
+        OP_INVOICE,
+        invoice.open_request.version,
+        "503 Service Unavailable",
+        "transient",
+        final=False,
+        retry_at=datetime(2026, 11, 20, 10, 0, 5, tzinfo=UTC),
+        calls=[],
+    )
     row = fold(invoice, "invoice", row)
 
     assert row.status == PENDING
@@ -85,7 +100,9 @@ def test_a_transient_failure_stays_pending_with_the_retry_time():
 def test_cancelled_before_it_was_sent_is_not_attempted_with_nothing_to_send():
     invoice = Invoice.start("42", "1042")
     invoice.receive(change(invoice_change()), CONNECTED)
-    invoice.receive(change(invoice_change(status="cancelled", timestamp="2026-11-21T00:00:00Z")), CONNECTED)
+    invoice.receive(
+        change(invoice_change(status="cancelled", timestamp="2026-11-21T00:00:00Z")), CONNECTED
+    )
 
     row = fold(invoice, "invoice")
 
@@ -97,9 +114,16 @@ def test_payment_waiting_for_its_invoice_says_which_and_why():
     payment = Payment.start("42", "3001")
     payment.receive(change(payment_change()), CONNECTED)
     row = fold(payment, "payment")
-    invoice_row = StatusRow(doc_id=row.invoice_doc, org="42", kind="invoice", opensolar_id="1042",
-                            number="INV-00019", status=FAILED, error="Missing Ledger Account: x",
-                            visible=True)
+    invoice_row = StatusRow(
+        doc_id=row.invoice_doc,
+        org="42",
+        kind="invoice",
+        opensolar_id="1042",
+        number="INV-00019",
+        status=FAILED,
+        error="Missing Ledger Account: x",
+        visible=True,
+    )
 
     assert row.status == PENDING
     assert reason(row, None, None) == "waiting for its invoice: not received from OpenSolar yet"

@@ -35,7 +35,13 @@ VALIDATION = json.dumps(
         "ErrorNumber": 10,
         "Type": "ValidationException",
         "Message": "A validation exception occurred",
-        "Elements": [{"ValidationErrors": [{"Message": "Account code '999' is not a valid code for this document."}]}],
+        "Elements": [
+            {
+                "ValidationErrors": [
+                    {"Message": "Account code '999' is not a valid code for this document."}
+                ]
+            }
+        ],
     }
 )
 
@@ -44,12 +50,44 @@ VALIDATION = json.dumps(
     ("status", "body", "headers", "kind", "uncertain"),
     [
         (400, VALIDATION, None, XeroRejectedError, None),
-        (400, json.dumps({"Elements": [{"ValidationErrors": [{"Message": "Invoice # must be unique."}]}]}), None, XeroDuplicateNumberError, None),
-        (401, json.dumps({"Title": "Unauthorized", "Detail": "TokenExpired"}), None, XeroAuthError, None),
-        (403, json.dumps({"Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"}), None, XeroAuthError, None),
+        (
+            400,
+            json.dumps(
+                {"Elements": [{"ValidationErrors": [{"Message": "Invoice # must be unique."}]}]}
+            ),
+            None,
+            XeroDuplicateNumberError,
+            None,
+        ),
+        (
+            401,
+            json.dumps({"Title": "Unauthorized", "Detail": "TokenExpired"}),
+            None,
+            XeroAuthError,
+            None,
+        ),
+        (
+            403,
+            json.dumps({"Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"}),
+            None,
+            XeroAuthError,
+            None,
+        ),
         (404, "The resource you have specified cannot be found", None, XeroNotFoundError, None),
-        (429, "", {"Retry-After": "17", "X-Rate-Limit-Problem": "minute"}, XeroRateLimitError, False),
-        (500, json.dumps({"Message": "An unhandled error with the Xero API"}), None, XeroTransientError, True),
+        (
+            429,
+            "",
+            {"Retry-After": "17", "X-Rate-Limit-Problem": "minute"},
+            XeroRateLimitError,
+            False,
+        ),
+        (
+            500,
+            json.dumps({"Message": "An unhandled error with the Xero API"}),
+            None,
+            XeroTransientError,
+            True,
+        ),
         (502, "Bad Gateway", None, XeroTransientError, True),
         (503, "The Xero API is currently offline for maintenance", None, XeroTransientError, False),
         (504, "", None, XeroTransientError, True),
@@ -71,7 +109,9 @@ def test_validation_messages_are_xeros_own():
 
 
 def test_daily_limit_is_recognised():
-    error = classify(response(429, "", {"Retry-After": "66975", "X-Rate-Limit-Problem": "day"}), write=False)
+    error = classify(
+        response(429, "", {"Retry-After": "66975", "X-Rate-Limit-Problem": "day"}), write=False
+    )
 
     assert isinstance(error, XeroRateLimitError) and error.is_daily and error.retry_after == 66975
 
@@ -140,7 +180,9 @@ def test_a_401_is_retried_once_with_a_refreshed_token():
     def token(refresh: bool) -> str:
         return "new" if refresh else "old"
 
-    client = XeroClient(httpx.Client(transport=httpx.MockTransport(handler)), "http://x", "t", token=token)
+    client = XeroClient(
+        httpx.Client(transport=httpx.MockTransport(handler)), "http://x", "t", token=token
+    )
 
     assert client.find_contacts(email="a@b.co") == []
     assert seen == ["Bearer old", "Bearer new"]
@@ -150,11 +192,16 @@ def test_calls_are_recorded_without_tokens():
     records = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"Invoices": [{"InvoiceID": "i-1", "Status": "AUTHORISED"}]})
+        return httpx.Response(
+            200, json={"Invoices": [{"InvoiceID": "i-1", "Status": "AUTHORISED"}]}
+        )
 
     client = XeroClient(
-        httpx.Client(transport=httpx.MockTransport(handler)), "http://x", "t",
-        token=lambda refresh: "secret-token", on_call=records.append,
+        httpx.Client(transport=httpx.MockTransport(handler)),
+        "http://x",
+        "t",
+        token=lambda refresh: "secret-token",
+        on_call=records.append,
     )
     client.create_invoice({"InvoiceNumber": "INV-1", "LineItems": []}, "key-1")
 
@@ -165,8 +212,18 @@ def test_calls_are_recorded_without_tokens():
 
 def test_an_element_error_in_a_200_batch_answer_is_a_rejection():
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"Invoices": [{"HasErrors": True, "StatusAttributeString": "ERROR",
-                                                       "ValidationErrors": [{"Message": "Invoice # must be unique."}]}]})
+        return httpx.Response(
+            200,
+            json={
+                "Invoices": [
+                    {
+                        "HasErrors": True,
+                        "StatusAttributeString": "ERROR",
+                        "ValidationErrors": [{"Message": "Invoice # must be unique."}],
+                    }
+                ]
+            },
+        )
 
     client = XeroClient(httpx.Client(transport=httpx.MockTransport(handler)), "http://x", "t")
 

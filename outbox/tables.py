@@ -1,11 +1,11 @@
-"""The outbox's tables in the ledger's SQLite file: messages, the writer's document index, its
-tracking row, and claims. SQLite has one writer at a time, so a claim is a plain update inside
-a ``BEGIN IMMEDIATE`` transaction; only one relay runs against a SQLite file (see the relay lock).
+"""The outbox's tables, in portable SQL over any ``Database`` backend: messages, the writer's
+document index, its tracking row, and claims. A claim selects the oldest due message with the
+backend's row lock (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several relays never take the
+same message; on SQLite the write transaction itself is exclusive).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,36 +19,50 @@ from outbox.store import (
     OutboxStore,
     OutboxWriteBatch,
 )
-from projections.sqlite import SQLiteDatabase, read_position, tracking_ddl, write_position
+from projections.database import (
+    Database,
+    Transaction,
+    lock_position,
+    move_position,
+    read_position,
+    reset_position,
+    tracking_ddl,
+)
 
-_DDL = f"""
-CREATE TABLE IF NOT EXISTS outbox_messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL,
-    org TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    operation TEXT NOT NULL,
-    request_version INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    waits_for TEXT,
-    not_before REAL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    look_first INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    claimed_by TEXT,
-    claimed_until REAL,
-    claims INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (doc_id, request_version)
-);
-CREATE INDEX IF NOT EXISTS outbox_messages_open ON outbox_messages (state, position);
-CREATE INDEX IF NOT EXISTS outbox_messages_doc ON outbox_messages (doc_id, position);
-CREATE INDEX IF NOT EXISTS outbox_messages_waits ON outbox_messages (waits_for);
-CREATE TABLE IF NOT EXISTS outbox_documents (
-    doc_id TEXT PRIMARY KEY, org TEXT NOT NULL, kind TEXT NOT NULL, synced INTEGER NOT NULL
-);
-{tracking_ddl("outbox_tracking")}
-"""
+TRACKING = "outbox_tracking"
+TABLES: tuple[str, ...] = ("outbox_messages", "outbox_documents", TRACKING)
+
+
+def _ddl(db: Database) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS outbox_messages (
+            {db.dialect.id_column},
+            doc_id TEXT NOT NULL,
+            org TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            request_version INTEGER NOT NULL,
+            position BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            waits_for TEXT,
+            not_before DOUBLE PRECISION,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            look_first INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            claimed_by TEXT,
+            claimed_until DOUBLE PRECISION,
+            claims INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (doc_id, request_version)
+        )""",
+        "CREATE INDEX IF NOT EXISTS outbox_messages_open ON outbox_messages (state, position)",
+        "CREATE INDEX IF NOT EXISTS outbox_messages_doc ON outbox_messages (doc_id, position)",
+        "CREATE INDEX IF NOT EXISTS outbox_messages_waits ON outbox_messages (waits_for)",
+        """CREATE TABLE IF NOT EXISTS outbox_documents (
+            doc_id TEXT PRIMARY KEY, org TEXT NOT NULL, kind TEXT NOT NULL, synced INTEGER NOT NULL
+        )""",
+        *tracking_ddl(TRACKING),
+    ]
+
 
 _COLUMNS = (
     "id, doc_id, org, kind, operation, request_version, position, state, waits_for, not_before, "
@@ -92,27 +106,24 @@ def _message(values: Any) -> Message:
     )
 
 
-class _SQLiteWriteBatch(OutboxWriteBatch):
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.position = read_position(conn, "outbox_tracking")
+class _WriteBatch(OutboxWriteBatch):
+    def __init__(self, tx: Transaction, position: int) -> None:
+        self.conn = tx
+        self.position = position
 
     def add_document(self, doc_id: str, org: str, kind: str) -> None:
         self.conn.execute(
-            "INSERT OR IGNORE INTO outbox_documents (doc_id, org, kind, synced) VALUES (?,?,?,0)",
+            "INSERT INTO outbox_documents (doc_id, org, kind, synced) VALUES (?,?,?,0) "
+            "ON CONFLICT (doc_id) DO NOTHING",
             (doc_id, org, kind),
         )
 
     def document_org(self, doc_id: str) -> tuple[str, str] | None:
-        found = self.conn.execute(
-            "SELECT org, kind FROM outbox_documents WHERE doc_id=?", (doc_id,)
-        ).fetchone()
+        found = self.conn.one("SELECT org, kind FROM outbox_documents WHERE doc_id=?", (doc_id,))
         return (found[0], found[1]) if found else None
 
     def is_synced(self, doc_id: str) -> bool:
-        found = self.conn.execute(
-            "SELECT synced FROM outbox_documents WHERE doc_id=?", (doc_id,)
-        ).fetchone()
+        found = self.conn.one("SELECT synced FROM outbox_documents WHERE doc_id=?", (doc_id,))
         return bool(found and found[0])
 
     def mark_synced(self, doc_id: str) -> None:
@@ -129,8 +140,9 @@ class _SQLiteWriteBatch(OutboxWriteBatch):
         waits_for: str | None,
     ) -> None:
         self.conn.execute(
-            "INSERT OR IGNORE INTO outbox_messages (doc_id, org, kind, operation, "
-            "request_version, position, state, waits_for) VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO outbox_messages (doc_id, org, kind, operation, "
+            "request_version, position, state, waits_for) VALUES (?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (doc_id, request_version) DO NOTHING",
             (
                 doc_id,
                 org,
@@ -155,7 +167,7 @@ class _SQLiteWriteBatch(OutboxWriteBatch):
     ) -> None:
         self.conn.execute(
             "UPDATE outbox_messages SET not_before=?, last_error=?, attempts=attempts+1, "
-            "look_first=MAX(look_first, ?) "
+            "look_first=CASE WHEN ? = 1 THEN 1 ELSE look_first END "
             f"WHERE doc_id=? AND request_version=? AND state IN {_OPEN}",
             (not_before, error, int(uncertain), doc_id, request_version),
         )
@@ -175,30 +187,31 @@ class _SQLiteWriteBatch(OutboxWriteBatch):
         )
 
     def advance(self, position: int) -> None:
-        write_position(self.conn, "outbox_tracking", self.position, position)
+        move_position(self.conn, TRACKING, self.position, position)
 
 
-class SQLiteOutboxStore(OutboxStore):
-    """Outbox messages and claims in the ledger's SQLite file."""
+class SQLOutboxStore(OutboxStore):
+    """Outbox messages and claims on any ``Database``."""
 
-    def __init__(self, db: SQLiteDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        db.script(_DDL)
+        db.script(_ddl(db))
 
     @contextmanager
     def write_batch(self) -> Iterator[OutboxWriteBatch]:
-        with self.db.write() as conn:
-            yield _SQLiteWriteBatch(conn)
+        with self.db.write() as tx:
+            yield _WriteBatch(tx, lock_position(tx, self.db.dialect, TRACKING))
 
     def position(self) -> int:
-        with self.db.read() as conn:
-            return read_position(conn, "outbox_tracking")
+        with self.db.read() as tx:
+            return read_position(tx, TRACKING)
 
     def reset(self) -> None:
-        with self.db.write() as conn:
-            conn.execute("DELETE FROM outbox_messages")
-            conn.execute("DELETE FROM outbox_documents")
-            conn.execute("DELETE FROM outbox_tracking")
+        with self.db.write() as tx:
+            lock_position(tx, self.db.dialect, TRACKING)
+            tx.execute("DELETE FROM outbox_messages")
+            tx.execute("DELETE FROM outbox_documents")
+            reset_position(tx, TRACKING)
 
     @staticmethod
     def _due_clause(orgs_excluded: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -217,12 +230,13 @@ class SQLiteOutboxStore(OutboxStore):
     ) -> Message | None:
         due, params = self._due_clause(orgs_excluded)
         with self.db.write() as conn:
-            found = conn.execute(
+            found = conn.one(
                 f"SELECT {_COLUMNS} FROM outbox_messages m WHERE {due} "
                 "AND (m.not_before IS NULL OR m.not_before<=?) "
-                "AND (m.claimed_until IS NULL OR m.claimed_until<?) ORDER BY m.position LIMIT 1",
+                "AND (m.claimed_until IS NULL OR m.claimed_until<?) ORDER BY m.position LIMIT 1"
+                + self.db.dialect.skip_locked,
                 [*params, now, now],
-            ).fetchone()
+            )
             if found is None:
                 return None
             message = _message(found)
@@ -257,25 +271,22 @@ class SQLiteOutboxStore(OutboxStore):
     def release_all(self, owner: str | None = None) -> int:
         with self.db.write() as conn:
             if owner is None:
-                cursor = conn.execute(
+                return conn.execute(
                     "UPDATE outbox_messages SET claimed_by=NULL, claimed_until=NULL "
                     "WHERE claimed_by IS NOT NULL"
                 )
-            else:
-                cursor = conn.execute(
-                    "UPDATE outbox_messages SET claimed_by=NULL, claimed_until=NULL "
-                    "WHERE claimed_by=?",
-                    (owner,),
-                )
-            return cursor.rowcount
+            return conn.execute(
+                "UPDATE outbox_messages SET claimed_by=NULL, claimed_until=NULL WHERE claimed_by=?",
+                (owner,),
+            )
 
     def next_due(self, orgs_excluded: tuple[str, ...] = ()) -> float | None:
         due, params = self._due_clause(orgs_excluded)
         with self.db.read() as conn:
-            found = conn.execute(
+            found = conn.one(
                 f"SELECT MIN(COALESCE(m.not_before, 0)) FROM outbox_messages m WHERE {due}",
                 params,
-            ).fetchone()
+            )
         return None if found is None or found[0] is None else float(found[0])
 
     def messages(self, doc_id: str | None = None, state: str | None = None) -> list[Message]:
@@ -288,24 +299,20 @@ class SQLiteOutboxStore(OutboxStore):
             params.append(state)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         with self.db.read() as conn:
-            found = conn.execute(
+            found = conn.all(
                 f"SELECT {_COLUMNS} FROM outbox_messages{where} ORDER BY position", params
-            ).fetchall()
+            )
         return [_message(r) for r in found]
 
     def depth(self) -> dict[str, int]:
         with self.db.read() as conn:
-            found = conn.execute(
-                "SELECT state, COUNT(*) FROM outbox_messages GROUP BY state"
-            ).fetchall()
-        return {state: count for state, count in found}
+            found = conn.all("SELECT state, COUNT(*) FROM outbox_messages GROUP BY state")
+        return {str(state): int(count) for state, count in found}
 
     def oldest_open(self) -> Any:
         with self.db.read() as conn:
-            found = conn.execute(
-                f"SELECT MIN(position) FROM outbox_messages WHERE state IN {_OPEN}"
-            ).fetchone()
+            found = conn.one(f"SELECT MIN(position) FROM outbox_messages WHERE state IN {_OPEN}")
         return found[0] if found else None
 
 
-__all__ = ["OPEN_STATES", "SQLiteOutboxStore"]
+__all__ = ["OPEN_STATES", "SQLOutboxStore"]

@@ -1,0 +1,149 @@
+"""The composition root: builds the ledger, its projections, the outbox and the relay for one
+database, from the settings. Nothing connects at import time; ``System.open`` does it and
+``close`` undoes it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domain.ledger import SyncLedger
+from domain.organisation import Organisation
+from outbox.relay import Relay, RelaySettings
+from outbox.retry import RetryPolicy
+from outbox.store import OutboxStore
+from outbox.tables import SQLOutboxStore
+from outbox.writer import OutboxWriter
+from outbox.xero import CallRecord, XeroClient, XeroConnections
+from projections.base import LedgerLog, Projection
+from projections.database import Database
+from projections.errors import StorageUnavailableError
+from projections.sqlite import SQLiteDatabase
+from projections.status import StatusProjection, StatusStore
+from projections.status_table import SQLStatusStore
+from syncledger.config import Settings
+
+
+def create_private_file(path: str) -> None:
+    """Create the database file readable by its owner only (0600), if it does not exist."""
+    target = Path(path)
+    if target.exists():
+        return
+    if not target.parent.exists():
+        raise StorageUnavailableError(
+            f"cannot create the database {path}: the folder {target.parent} does not exist"
+        )
+    try:
+        descriptor = os.open(target, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StorageUnavailableError(f"cannot create the database {path}: {exc}") from exc
+    os.close(descriptor)
+
+
+@dataclass
+class System:
+    """Everything one process needs, wired for one database."""
+
+    settings: Settings
+    ledger: SyncLedger
+    log: LedgerLog
+    status_store: StatusStore
+    status: StatusProjection
+    outbox_store: OutboxStore
+    outbox: OutboxWriter
+    database: Database | None = None
+    _xero: XeroConnections | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings) -> System:
+        """Open (creating if needed) the ledger and its tables."""
+        if settings.is_postgres:
+            raise StorageUnavailableError(
+                "PostgreSQL is not available in this version: use a SQLite file path for "
+                "SYNCLEDGER_DB / --db"
+            )
+        create_private_file(settings.db)
+        ledger = SyncLedger(
+            env={
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": settings.db,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        )
+        database = SQLiteDatabase(settings.db)
+        status_store = SQLStatusStore(database)
+        outbox_store = SQLOutboxStore(database)
+        return cls(
+            settings=settings,
+            ledger=ledger,
+            log=LedgerLog(ledger),
+            status_store=status_store,
+            status=StatusProjection(status_store),
+            outbox_store=outbox_store,
+            outbox=OutboxWriter(outbox_store),
+            database=database,
+        )
+
+    @property
+    def projections(self) -> dict[str, Projection]:
+        """Every projection by name."""
+        return {"status": self.status, "outbox": self.outbox}
+
+    @property
+    def xero(self) -> XeroConnections:
+        """The shared connection pool for Xero calls."""
+        if self._xero is None:
+            self._xero = XeroConnections(self.settings.xero_timeout)
+        return self._xero
+
+    def xero_client(self, org: Organisation, on_call: Callable[[CallRecord], None]) -> XeroClient:
+        """A Xero client for an organisation's current connection."""
+        connection = org.connection
+        if connection is None:
+            raise StorageUnavailableError(f"organisation {org.org_id} is not connected to Xero")
+        return self.xero.client(connection.xero_url, connection.tenant_id, on_call=on_call)
+
+    def relay(self, owner: str = "relay", rng: random.Random | None = None) -> Relay:
+        """A relay delivering this database's outbox."""
+        settings = self.settings
+        return Relay(
+            self.ledger,
+            self.outbox_store,
+            self.outbox,
+            self.log,
+            self.xero_client,
+            followers=[self.status],
+            policy=RetryPolicy(
+                max_attempts=settings.retry_max_attempts,
+                base_delay=settings.retry_base_seconds,
+                max_delay=settings.retry_max_seconds,
+            ),
+            settings=RelaySettings(
+                lease_seconds=settings.relay_lease_seconds,
+                poll_interval=settings.relay_poll_seconds,
+                idle_max_wait=settings.idle_max_wait_seconds,
+            ),
+            owner=owner,
+            rng=rng,
+        )
+
+    def close(self) -> None:
+        """Close connections."""
+        if self._xero is not None:
+            self._xero.close()
+        if self.database is not None:
+            self.database.close()
+        self.ledger.close()
+
+    def __enter__(self) -> System:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

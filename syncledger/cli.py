@@ -1,0 +1,645 @@
+"""The ``syncledger`` command line. The only place errors become exit codes: 2 for usage mistakes,
+1 for operational failures (and for ingest batches with rejected lines)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from types import FrameType
+from typing import Any, TypeVar
+
+import click
+from eventsourcing.persistence import PersistenceError
+
+from domain.errors import ConfigurationError, DomainError
+from projections.errors import StorageError
+from projections.status import STATUSES, StatusFilter
+from syncledger import config, present, service
+from syncledger.bootstrap import System
+from syncledger.locks import LockHeldError, RelayLock
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STATUS_CHOICES = (
+    {s.lower().replace(" ", "-"): s for s in STATUSES}
+    | {s.lower().replace(" ", "_"): s for s in STATUSES}
+    | {s.lower(): s for s in STATUSES}
+)
+
+
+class Failure(click.ClickException):
+    """An operational failure: message on stderr, exit code 1."""
+
+    exit_code = 1
+
+
+def _settings(ctx: click.Context, db: str | None) -> config.Settings:
+    base: config.Settings = ctx.obj["settings"]
+    return base.with_options(db=db or ctx.obj.get("db"))
+
+
+@contextmanager
+def opened(ctx: click.Context, db: str | None) -> Iterator[System]:
+    """The system for this command's database, with errors turned into clean exits."""
+    settings = _settings(ctx, db)
+    try:
+        system = System.open(settings)
+    except (StorageError, PersistenceError, OSError) as exc:
+        raise Failure(f"cannot open the database {settings.db}: {exc}") from exc
+    try:
+        yield system
+    finally:
+        system.close()
+
+
+def handle_errors(func: F) -> F:
+    """Map domain, storage and persistence errors to exit code 1 with a one-line message."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ConfigurationError as exc:
+            raise Failure(str(exc)) from exc
+        except DomainError as exc:
+            raise Failure(str(exc)) from exc
+        except StorageError as exc:
+            raise Failure(str(exc)) from exc
+        except PersistenceError as exc:
+            raise Failure(f"database error: {exc}") from exc
+        except LockHeldError as exc:
+            raise Failure(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+db_option = click.option(
+    "--db",
+    metavar="PATH",
+    default=None,
+    help="Ledger database (SQLite file). Default: $SYNCLEDGER_DB or ./syncledger.db.",
+)
+org_option = click.option("--org", metavar="ORG", default=None, help="OpenSolar organisation id.")
+
+
+def parse_moment(value: str) -> datetime:
+    """An ISO 8601 timestamp or date (UTC when no offset is given)."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 timestamp such as 2026-11-01T00:00:00Z"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _configure_logging(level: str, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("syncledger")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", metavar="PATH", default=None, help="Ledger database for every command.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default=None,
+    help="Log level (default: $SYNCLEDGER_LOG_LEVEL, else warning; the relay logs at info).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log line format; json for log shippers (default: $SYNCLEDGER_LOG_FORMAT or text).",
+)
+@click.version_option(package_name="syncledger")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, log_level: str | None, log_format: str | None) -> None:
+    """syncledger: pushes OpenSolar invoices, credit notes and payments one-way into Xero, and
+    keeps an event-sourced ledger of what was sent, what Xero answered, and why.
+
+    \b
+    Typical flow:
+      syncledger connect 42 --xero-url URL --tenant-id ID
+      syncledger config map-account 42 sales 200
+      syncledger ingest changes.ndjson
+      syncledger relay --until-idle
+      syncledger status
+
+    Try `syncledger demo` to see it all against a local Xero sandbox.
+    """
+    try:
+        settings = config.load()
+    except config.SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = settings
+    ctx.obj["db"] = db
+    ctx.obj["log_level"] = log_level
+    _configure_logging(log_level or settings.log_level, log_format or settings.log_format)
+
+
+# ingest ---------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"), default="-", metavar="[FILE|-]")
+@db_option
+@click.pass_context
+@handle_errors
+def ingest(ctx: click.Context, file: Any, db: str | None) -> None:
+    """Record OpenSolar changes from an NDJSON file (or - for standard input).
+
+    Each line is one change (see the README for the format). Valid lines are recorded even when
+    others are rejected; each rejected line is reported on stderr with its line number and the
+    field at fault. A change already recorded (same event_id) counts as a duplicate and changes
+    nothing. Exits 1 if any line was rejected.
+    """
+
+    def report(rejection: service.Rejection) -> None:
+        click.echo(f"line {rejection.line}: {rejection.reason}", err=True)
+
+    with opened(ctx, db) as system:
+        result = service.ingest(system, file, on_reject=report)
+    click.echo(result.summary())
+    if result.rejected:
+        ctx.exit(1)
+
+
+# connection and configuration -----------------------------------------------------------------
+
+
+@main.command()
+@click.argument("org")
+@click.option(
+    "--xero-url",
+    required=True,
+    metavar="URL",
+    help="Xero API base URL, e.g. https://api.xero.com or a sandbox URL.",
+)
+@click.option("--tenant-id", required=True, metavar="ID", help="The Xero tenant (organisation) id.")
+@click.option(
+    "--at",
+    "at",
+    metavar="TIMESTAMP",
+    default=None,
+    help="When the connection began (ISO 8601; default now). Documents issued before it are "
+    "Not Attempted until synced by hand.",
+)
+@db_option
+@click.pass_context
+@handle_errors
+def connect(
+    ctx: click.Context, org: str, xero_url: str, tenant_id: str, at: str | None, db: str | None
+) -> None:
+    """Connect an OpenSolar organisation to a Xero tenant.
+
+    From the connection time on, every invoice issued and every payment paid is pushed to Xero.
+    Documents already recorded as issued at or after that time are requested now.
+    """
+    moment = parse_moment(at) if at else None
+    with opened(ctx, db) as system:
+        organisation, requested = service.connect(system, org, xero_url, tenant_id, moment)
+    connection = organisation.connection
+    if connection is None:
+        raise Failure(f"organisation {org} could not be connected")
+    click.echo(
+        f"organisation {org} connected to Xero tenant {connection.tenant_id} at "
+        f"{connection.connected_at.isoformat()}"
+    )
+    if requested:
+        click.echo(
+            f"requested {len(requested)} documents issued since then: {', '.join(requested)}"
+        )
+
+
+@main.group("config")
+def config_group() -> None:
+    """Per-organisation settings: account and tax mappings, payment account, invoice status."""
+
+
+@config_group.command("map-account")
+@click.argument("org")
+@click.argument("category")
+@click.argument("code")
+@db_option
+@click.pass_context
+@handle_errors
+def map_account(ctx: click.Context, org: str, category: str, code: str, db: str | None) -> None:
+    """Map an OpenSolar line CATEGORY (e.g. sales, incentives) to a Xero account CODE.
+
+    Categories match case-insensitively. Documents that failed with "Missing Ledger Account"
+    need a `syncledger retry` afterwards.
+    """
+    with opened(ctx, db) as system:
+        system.ledger.map_account(org, category, code)
+    click.echo(f"organisation {org}: line category '{category}' → Xero account {code}")
+
+
+@config_group.command("map-tax")
+@click.argument("org")
+@click.argument("tax_rate")
+@click.argument("xero_tax_type")
+@db_option
+@click.pass_context
+@handle_errors
+def map_tax(
+    ctx: click.Context, org: str, tax_rate: str, xero_tax_type: str, db: str | None
+) -> None:
+    """Map an OpenSolar TAX_RATE name (e.g. GST) to a Xero TaxType (e.g. OUTPUT)."""
+    with opened(ctx, db) as system:
+        system.ledger.map_tax(org, tax_rate, xero_tax_type)
+    click.echo(f"organisation {org}: tax rate '{tax_rate}' → Xero tax type {xero_tax_type.upper()}")
+
+
+@config_group.command("payment-account")
+@click.argument("org")
+@click.argument("code")
+@db_option
+@click.pass_context
+@handle_errors
+def payment_account(ctx: click.Context, org: str, code: str, db: str | None) -> None:
+    """Set the Xero account CODE that payments are received into (a BANK account, e.g. 090)."""
+    with opened(ctx, db) as system:
+        system.ledger.set_payment_account(org, code)
+    click.echo(f"organisation {org}: payments go to Xero account {code}")
+
+
+@config_group.command("invoice-status")
+@click.argument("org")
+@click.argument(
+    "status", type=click.Choice(["AUTHORISED", "DRAFT", "SUBMITTED"], case_sensitive=False)
+)
+@db_option
+@click.pass_context
+@handle_errors
+def invoice_status(ctx: click.Context, org: str, status: str, db: str | None) -> None:
+    """Choose the STATUS new invoices get in Xero (AUTHORISED by default).
+
+    Payments and credit-note allocations need AUTHORISED invoices in Xero.
+    """
+    with opened(ctx, db) as system:
+        system.ledger.set_invoice_status(org, status)
+    click.echo(f"organisation {org}: new invoices are created as {status.upper()}")
+
+
+@config_group.command("show")
+@click.argument("org")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+@click.pass_context
+@handle_errors
+def show(ctx: click.Context, org: str, as_json: bool, db: str | None) -> None:
+    """Show an organisation's connection and settings."""
+    with opened(ctx, db) as system:
+        organisation = system.ledger.organisation(org)
+    if organisation is None:
+        raise Failure(f"organisation {org} is not known to this ledger")
+    settings = organisation.settings()
+    if as_json:
+        click.echo(json.dumps(settings, indent=2))
+        return
+    click.echo(f"organisation {org}")
+    if settings["connected"]:
+        click.echo(
+            f"  Xero: {settings['xero_url']} tenant {settings['tenant_id']} "
+            f"since {settings['connected_at']}"
+        )
+    else:
+        click.echo("  Xero: not connected")
+    click.echo(f"  new invoices: {settings['invoice_status']}")
+    click.echo(f"  payment account: {settings['payment_account'] or '(not set)'}")
+    click.echo("  line categories → accounts:")
+    for category, code in settings["accounts"].items():
+        click.echo(f"    {category} → {code}")
+    if not settings["accounts"]:
+        click.echo("    (none)")
+    click.echo("  tax rates → tax types:")
+    for rate, tax in settings["tax_types"].items():
+        click.echo(f"    {rate} → {tax}")
+    if not settings["tax_types"]:
+        click.echo("    (none)")
+
+
+# relay ----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Stop once nothing is left to deliver now (for scripts and tests).",
+)
+@db_option
+@click.pass_context
+@handle_errors
+def relay(ctx: click.Context, until_idle: bool, db: str | None) -> None:
+    """Deliver pending documents to Xero and record what Xero answers.
+
+    Runs until SIGTERM or SIGINT (the call in flight finishes and its outcome is recorded), or
+    with --until-idle until nothing is left to do. Only one relay may run against a SQLite
+    database. Logs one line per delivery on stderr.
+    """
+    if ctx.obj.get("log_level") is None and ctx.obj["settings"].log_level == "WARNING":
+        logging.getLogger("syncledger").setLevel(logging.INFO)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with opened(ctx, db) as system, RelayLock(system.settings.db):
+            report = system.relay().run(until_idle=until_idle, stop=stop)
+            service.refresh(system)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(
+        f"delivered {report.delivered}, failed {report.failed}, retrying {report.retrying}, "
+        f"skipped {report.skipped}"
+    )
+
+
+# reading --------------------------------------------------------------------------------------
+
+
+@main.command()
+@org_option
+@click.option("--project", metavar="PROJECT", default=None, help="Only this OpenSolar project.")
+@click.option(
+    "--status",
+    "status_name",
+    metavar="STATUS",
+    default=None,
+    help="Only Synced, Pending, Not Attempted (not-attempted) or Failed (any case).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["invoice", "payment"]),
+    default=None,
+    help="Only invoices or payments.",
+)
+@click.option(
+    "--all",
+    "include_hidden",
+    is_flag=True,
+    help="Include drafts and unpaid payments (never sent to Xero).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+@db_option
+@click.pass_context
+@handle_errors
+def status(
+    ctx: click.Context,
+    org: str | None,
+    project: str | None,
+    status_name: str | None,
+    kind: str | None,
+    include_hidden: bool,
+    as_json: bool,
+    db: str | None,
+) -> None:
+    """Show each document's sync status: Synced, Pending, Not Attempted or Failed, and why.
+
+    --json prints a list of objects with org, document, kind, number, status, error, reason,
+    xero_id, credit_note_id, project, customer, amount, currency, date, attempts, updated_at.
+    """
+    wanted = None
+    if status_name is not None:
+        wanted = STATUS_CHOICES.get(status_name.strip().lower())
+        if wanted is None:
+            raise click.BadParameter(
+                f"{status_name!r}: expected one of {', '.join(STATUSES)}", param_hint="--status"
+            )
+    with opened(ctx, db) as system:
+        views = service.statuses(
+            system,
+            StatusFilter(
+                org=org, project=project, status=wanted, kind=kind, include_hidden=include_hidden
+            ),
+        )
+    if as_json:
+        click.echo(json.dumps([v.as_json() for v in views], indent=2))
+    else:
+        click.echo(present.status_table(views))
+
+
+@main.command()
+@click.argument("doc", metavar="DOC")
+@org_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+@click.pass_context
+@handle_errors
+def history(ctx: click.Context, doc: str, org: str | None, as_json: bool, db: str | None) -> None:
+    """Show every event of one document, in order, with the Xero calls each outcome made.
+
+    DOC is an invoice number (INV-00019) or invoice:1042 / payment:3001.
+    """
+    with opened(ctx, db) as system:
+        row, events = service.history(system, doc, org)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "org": row.org,
+                    "document": row.document,
+                    "number": row.number,
+                    "status": row.status,
+                    "events": present.history_json(events),
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{row.number} ({row.document}, organisation {row.org}): {row.status}")
+    for line in present.history_lines(events):
+        click.echo(line)
+
+
+# sync, retry, replay --------------------------------------------------------------------------
+
+
+def _print_report(report: service.CommandReport, nothing: str) -> None:
+    for line in report.done:
+        click.echo(line)
+    for line in report.refused:
+        click.echo(f"refused: {line}", err=True)
+    if not report.done and not report.refused:
+        click.echo(nothing)
+
+
+@main.command()
+@click.argument("docs", nargs=-1, metavar="[DOC]...")
+@click.option("--failed", is_flag=True, help="Retry every Failed document (of --org, if given).")
+@org_option
+@db_option
+@click.pass_context
+@handle_errors
+def retry(
+    ctx: click.Context, docs: tuple[str, ...], failed: bool, org: str | None, db: str | None
+) -> None:
+    """Retry Failed documents: appends a retry event; the relay sends the corrected payload.
+
+    DOC is an invoice number (INV-00019) or invoice:1042 / payment:3001. Exits 1 if any
+    document could not be retried.
+    """
+    if not docs and not failed:
+        raise click.UsageError("name at least one DOC, or use --failed")
+    with opened(ctx, db) as system:
+        report = service.retry(system, docs, failed=failed, org=org)
+    _print_report(report, "no Failed documents")
+    if report.refused:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("docs", nargs=-1, metavar="[DOC]...")
+@click.option("--not-attempted", is_flag=True, help="Sync every Not Attempted document.")
+@org_option
+@click.option(
+    "--since",
+    metavar="DATE",
+    default=None,
+    help="With --not-attempted: only documents dated on or after DATE (YYYY-MM-DD).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be requested, request nothing.")
+@db_option
+@click.pass_context
+@handle_errors
+def sync(
+    ctx: click.Context,
+    docs: tuple[str, ...],
+    not_attempted: bool,
+    org: str | None,
+    since: str | None,
+    dry_run: bool,
+    db: str | None,
+) -> None:
+    """Send Not Attempted documents (issued before the Xero connection) to Xero.
+
+    Syncing an invoice also sends its paid payments that were Not Attempted. The relay does the
+    sending. Exits 1 if any document could not be requested.
+    """
+    if not docs and not not_attempted:
+        raise click.UsageError("name at least one DOC, or use --not-attempted")
+    since_date = None
+    if since is not None:
+        try:
+            since_date = date.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(
+                f"{since!r} is not a date YYYY-MM-DD", param_hint="--since"
+            ) from None
+    with opened(ctx, db) as system:
+        report = service.sync(
+            system, docs, not_attempted=not_attempted, org=org, since=since_date, dry_run=dry_run
+        )
+    _print_report(report, "no Not Attempted documents")
+    if report.refused:
+        ctx.exit(1)
+
+
+@main.command()
+@click.option(
+    "--projection",
+    type=click.Choice(["status", "outbox", "all"]),
+    default="all",
+    show_default=True,
+    help="Which projection to rebuild.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Say how many events would be replayed; change nothing."
+)
+@db_option
+@click.pass_context
+@handle_errors
+def replay(ctx: click.Context, projection: str, dry_run: bool, db: str | None) -> None:
+    """Drop projections and rebuild them from the log.
+
+    Rebuilding the outbox never re-sends what is already Synced: messages are finished by the
+    outcomes recorded in the log. Refuses to rebuild the outbox while a relay is running.
+    """
+    with opened(ctx, db) as system:
+        rebuilds_outbox = projection in ("outbox", "all") and not dry_run
+        if rebuilds_outbox and RelayLock(system.settings.db).held_elsewhere():
+            raise Failure(
+                "a relay is running against this database: stop it before replaying the outbox"
+            )
+        applied = service.replay(system, projection, dry_run=dry_run)
+    verb = "would replay" if dry_run else "replayed"
+    for name, count in applied.items():
+        click.echo(f"{name}: {verb} {count} events")
+
+
+# sandbox and demo -----------------------------------------------------------------------------
+
+
+def _attach_sandbox() -> None:
+    from syncledger.sandbox.cli import command as sandbox_command
+
+    main.add_command(sandbox_command, "sandbox")
+
+
+_attach_sandbox()
+
+
+@main.command()
+@click.option(
+    "--db",
+    metavar="PATH",
+    default="syncledger-demo.db",
+    show_default=True,
+    help="Where the demo ledger goes (replaced on each run).",
+)
+@click.pass_context
+@handle_errors
+def demo(ctx: click.Context, db: str) -> None:
+    """Run the whole path once against a local Xero sandbox and explain what happened.
+
+    Starts a sandbox, ingests a bundled sample that shows all four statuses, runs the relay until
+    idle, prints the status table, says how to fix the Failed document, and does it.
+    """
+    from syncledger.demo import run_demo
+
+    run_demo(ctx.obj["settings"].with_options(db=db), click.echo)
+
+
+def run() -> None:
+    """Entry point that never shows a traceback for a broken pipe."""
+    try:
+        main(standalone_mode=True)
+    except BrokenPipeError:
+        sys.exit(1)

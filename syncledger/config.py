@@ -1,0 +1,90 @@
+"""Settings: one frozen object built from ``SYNCLEDGER_*`` variables and CLI options.
+
+Nothing else reads the environment; the settings are passed down explicitly, and the process
+environment is never changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+DEFAULT_DB = "./syncledger.db"
+
+
+class SettingsError(ValueError):
+    """A ``SYNCLEDGER_*`` variable or option has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a syncledger process."""
+
+    db: str = DEFAULT_DB
+    xero_timeout: float = 30.0
+    retry_max_attempts: int = 8
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    relay_poll_seconds: float = 0.25
+    relay_lease_seconds: float = 300.0
+    idle_max_wait_seconds: float = 900.0
+    batch_size: int = 500
+    log_level: str = "WARNING"
+    log_format: str = "text"
+    secret_key: str | None = field(default=None, repr=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        """True when the database is a PostgreSQL URL."""
+        return self.db.startswith(("postgresql://", "postgres://"))
+
+    def with_options(self, **options: Any) -> Settings:
+        """These settings with CLI options applied (None means "not given")."""
+        given = {k: v for k, v in options.items() if v is not None}
+        return replace(self, **given) if given else self
+
+
+_VARIABLES: dict[str, tuple[str, type]] = {
+    "SYNCLEDGER_DB": ("db", str),
+    "SYNCLEDGER_XERO_TIMEOUT": ("xero_timeout", float),
+    "SYNCLEDGER_RETRY_MAX_ATTEMPTS": ("retry_max_attempts", int),
+    "SYNCLEDGER_RETRY_BASE_SECONDS": ("retry_base_seconds", float),
+    "SYNCLEDGER_RETRY_MAX_SECONDS": ("retry_max_seconds", float),
+    "SYNCLEDGER_RELAY_POLL_SECONDS": ("relay_poll_seconds", float),
+    "SYNCLEDGER_RELAY_LEASE_SECONDS": ("relay_lease_seconds", float),
+    "SYNCLEDGER_IDLE_MAX_WAIT_SECONDS": ("idle_max_wait_seconds", float),
+    "SYNCLEDGER_BATCH_SIZE": ("batch_size", int),
+    "SYNCLEDGER_LOG_LEVEL": ("log_level", str),
+    "SYNCLEDGER_LOG_FORMAT": ("log_format", str),
+    "SYNCLEDGER_SECRET_KEY": ("secret_key", str),
+}
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``SYNCLEDGER_*`` variables (``os.environ`` unless given)."""
+    source = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for variable, (name, kind) in _VARIABLES.items():
+        raw = source.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise SettingsError(f"{variable}={raw!r} is not a valid {kind.__name__}") from None
+        if kind in (int, float) and value < 0:
+            raise SettingsError(f"{variable}={raw!r} must not be negative")
+        values[name] = value
+    settings = Settings(**values)
+    if settings.log_format not in ("text", "json"):
+        raise SettingsError(
+            f"SYNCLEDGER_LOG_FORMAT must be text or json, not {settings.log_format!r}"
+        )
+    return settings
+
+
+def variables() -> list[str]:
+    """The names of every ``SYNCLEDGER_*`` variable read."""
+    return list(_VARIABLES)

@@ -1,0 +1,307 @@
+"""Use cases behind the CLI: ingest a stream of changes, find documents, sync, retry, connect,
+and read statuses and histories. Reads are fresh: anything that reads a projection first brings
+it up to the end of the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import IO, Any
+from uuid import UUID
+
+from domain.documents import Document, Invoice, Payment
+from domain.errors import (
+    AmbiguousDocumentError,
+    ChangeError,
+    DocumentNotFoundError,
+    FieldError,
+    InvalidRequestError,
+)
+from domain.opensolar import Change, parse_change
+from domain.organisation import Organisation
+from projections.base import catch_up
+from projections.status import FAILED, NOT_ATTEMPTED, StatusFilter, StatusRow, StatusView
+from syncledger.bootstrap import System
+
+MAX_LINE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One input line that was not recorded, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    ingested: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"ingested {self.ingested}, duplicates {self.duplicates}, rejected {len(self.rejected)}"
+        )
+
+
+def read_lines(
+    stream: IO[bytes], limit: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines of a byte stream; an over-long line is skipped and given as None."""
+    number = 0
+    while True:
+        chunk = stream.readline(limit + 1)
+        if not chunk:
+            return
+        number += 1
+        if len(chunk) > limit and not chunk.endswith(b"\n"):
+            while True:
+                rest = stream.readline(limit)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+            continue
+        yield number, chunk
+
+
+def parse_line(raw: bytes) -> Change:
+    """Decode and parse one NDJSON line (raises ``ChangeError``)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChangeError(
+            [FieldError("(line)", f"not valid UTF-8 (byte {raw[exc.start]:#04x} at {exc.start})")]
+        ) from None
+    return parse_change(text)
+
+
+def ingest(
+    system: System,
+    stream: IO[bytes],
+    *,
+    on_reject: Callable[[Rejection], None] | None = None,
+    batch_size: int | None = None,
+) -> IngestReport:
+    """Record every valid change of an NDJSON stream, batch by batch; report the others."""
+    size = batch_size or system.settings.batch_size
+    report = IngestReport()
+    batch: list[Change] = []
+
+    def flush() -> None:
+        if batch:
+            result = system.ledger.ingest(batch)
+            report.ingested += result.recorded
+            report.duplicates += result.duplicates
+            batch.clear()
+
+    for number, raw in read_lines(stream):
+        if raw is None:
+            rejection = Rejection(number, f"(line): too long (more than {MAX_LINE_BYTES} bytes)")
+        elif not raw.strip():
+            continue
+        else:
+            try:
+                batch.append(parse_line(raw))
+            except ChangeError as exc:
+                rejection = Rejection(number, str(exc))
+            else:
+                if len(batch) >= size:
+                    flush()
+                continue
+        report.rejected.append(rejection)
+        if on_reject is not None:
+            on_reject(rejection)
+    flush()
+    return report
+
+
+# reading --------------------------------------------------------------------------------------
+
+
+def refresh(system: System) -> None:
+    """Bring the status projection and the outbox up to the end of the log."""
+    catch_up(system.outbox, system.log)
+    catch_up(system.status, system.log)
+
+
+def statuses(system: System, where: StatusFilter) -> list[StatusView]:
+    """Current statuses (fresh)."""
+    refresh(system)
+    return list(system.status_store.rows(where))
+
+
+def resolve(system: System, reference: str, org: str | None) -> StatusRow:
+    """The one document a reference names: ``INV-00019``, ``invoice:1042`` or ``payment:3001``."""
+    rows = system.status_store.find(reference.strip(), org)
+    if not rows:
+        where = f" in organisation {org}" if org else ""
+        raise DocumentNotFoundError(
+            f"no document {reference!r}{where}: use an invoice number (INV-00019) or "
+            "invoice:ID / payment:ID"
+        )
+    orgs = sorted({r.org for r in rows})
+    if len(orgs) > 1:
+        raise AmbiguousDocumentError(
+            f"{reference!r} names documents in organisations {', '.join(orgs)}: add --org"
+        )
+    if len(rows) > 1:
+        kinds = ", ".join(r.document for r in rows)
+        raise AmbiguousDocumentError(
+            f"{reference!r} names several documents ({kinds}): use KIND:ID"
+        )
+    return rows[0]
+
+
+def history(system: System, reference: str, org: str | None) -> tuple[StatusRow, list[Any]]:
+    """A document's row and every event of its history, in order."""
+    refresh(system)
+    row = resolve(system, reference, org)
+    return row, list(system.ledger.events_of(UUID(row.doc_id)))
+
+
+# commands -------------------------------------------------------------------------------------
+
+
+@dataclass
+class CommandReport:
+    """What a sync or retry did, document by document."""
+
+    done: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def _rows_for(
+    system: System, references: Iterable[str], org: str | None, report: CommandReport
+) -> list[StatusRow]:
+    rows: list[StatusRow] = []
+    for reference in references:
+        try:
+            rows.append(resolve(system, reference, org))
+        except (DocumentNotFoundError, AmbiguousDocumentError) as exc:
+            report.refused.append(str(exc))
+    return rows
+
+
+def retry(
+    system: System, references: Iterable[str], *, failed: bool, org: str | None
+) -> CommandReport:
+    """Append a retry request for each Failed document named (or every Failed one)."""
+    refresh(system)
+    report = CommandReport()
+    if failed:
+        rows = [v.row for v in system.status_store.rows(StatusFilter(org=org, status=FAILED))]
+    else:
+        rows = _rows_for(system, references, org, report)
+    for row in rows:
+        try:
+            system.ledger.request_retry(UUID(row.doc_id))
+        except InvalidRequestError as exc:
+            report.refused.append(str(exc))
+        else:
+            report.done.append(f"{row.number} ({row.document}): retry requested")
+    return report
+
+
+def sync(
+    system: System,
+    references: Iterable[str],
+    *,
+    not_attempted: bool,
+    org: str | None,
+    since: date | None = None,
+    dry_run: bool = False,
+) -> CommandReport:
+    """Request delivery of Not Attempted documents (named, or all of them); an invoice brings
+    its Not Attempted paid payments along."""
+    refresh(system)
+    report = CommandReport()
+    if not_attempted:
+        rows = [
+            v.row
+            for v in system.status_store.rows(StatusFilter(org=org, status=NOT_ATTEMPTED))
+            if v.row.note is None and (since is None or (v.row.doc_date or "") >= since.isoformat())
+        ]
+        rows.sort(key=lambda r: (r.kind != "invoice", r.moment or "", r.number))
+    else:
+        rows = _rows_for(system, references, org, report)
+    seen: set[str] = set()
+    for row in rows:
+        if row.doc_id in seen:
+            continue
+        seen.add(row.doc_id)
+        if dry_run:
+            report.done.append(f"{row.number} ({row.document}): would be sent")
+            continue
+        try:
+            system.ledger.request_sync(UUID(row.doc_id), "sync requested by a user")
+        except InvalidRequestError as exc:
+            report.refused.append(str(exc))
+            continue
+        report.done.append(f"{row.number} ({row.document}): sync requested")
+        if row.kind == "invoice":
+            for payment in system.status_store.payments_of(row.doc_id):
+                if payment.doc_id in seen or payment.status != NOT_ATTEMPTED or not payment.visible:
+                    continue
+                seen.add(payment.doc_id)
+                try:
+                    system.ledger.request_sync(
+                        UUID(payment.doc_id), f"sync requested with its invoice {row.number}"
+                    )
+                except InvalidRequestError:
+                    continue
+                report.done.append(f"{payment.number} ({payment.document}): sync requested")
+    return report
+
+
+def connect(
+    system: System, org_id: str, xero_url: str, tenant_id: str, at: datetime | None
+) -> tuple[Organisation, list[str]]:
+    """Record a connection; documents already recorded as issued (or paid) at or after its
+    time are requested now, as they would have been had the connection come first."""
+    moment = at or datetime.now(UTC)
+    org = system.ledger.connect(org_id, xero_url, tenant_id, moment, "manual")
+    refresh(system)
+    requested: list[str] = []
+    connection = org.connection
+    for view in list(system.status_store.rows(StatusFilter(org=org_id, status=NOT_ATTEMPTED))):
+        row = view.row
+        if row.note is not None or row.moment is None:
+            continue
+        document = system.ledger.document(UUID(row.doc_id))
+        when = _moment_of(document)
+        if connection is None or when is None or not connection.covers(when):
+            continue
+        try:
+            system.ledger.request_sync(UUID(row.doc_id), "issued after the Xero connection time")
+        except InvalidRequestError:
+            continue
+        requested.append(row.number)
+    return org, requested
+
+
+def _moment_of(document: Document) -> datetime | None:
+    if isinstance(document, Invoice):
+        return document.issued_at
+    if isinstance(document, Payment):
+        return document.paid_at
+    return None
+
+
+def replay(system: System, which: str, *, dry_run: bool = False) -> dict[str, int]:
+    """Drop and rebuild projections from the log; return how many events each applied."""
+    names = ["status", "outbox"] if which == "all" else [which]
+    applied: dict[str, int] = {}
+    for name in names:
+        projection = system.projections[name]
+        if dry_run:
+            applied[name] = system.log.head() - projection.position()
+            continue
+        projection.reset()
+        applied[name] = catch_up(projection, system.log)
+    return applied

@@ -1,0 +1,167 @@
+"""End-to-end fixtures: the installed ``syncledger`` command in subprocesses, and a real sandbox
+server (``syncledger sandbox``) on an ephemeral 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent / "syncledger"
+
+
+@dataclass
+class SandboxProcess:
+    """A running ``syncledger sandbox`` and what it announced."""
+
+    process: subprocess.Popen[str]
+    url: str
+    tenant_id: str
+    tenant_ids: list[str]
+
+    def state(self, tenant: str | None = None) -> dict[str, Any]:
+        answer = httpx.get(f"{self.url}/sandbox/state", params={"tenant": tenant or self.tenant_id})
+        answer.raise_for_status()
+        return answer.json()
+
+    def requests(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        answer = httpx.get(
+            f"{self.url}/sandbox/requests", params={"tenant": tenant or self.tenant_id}
+        )
+        answer.raise_for_status()
+        data = answer.json()
+        return data["requests"] if isinstance(data, dict) else data
+
+    def xero(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Call the sandbox's Xero API directly (as a person working in Xero would)."""
+        headers = {"xero-tenant-id": self.tenant_id, "Accept": "application/json"}
+        return httpx.request(method, f"{self.url}/api.xro/2.0{path}", headers=headers, **kwargs)
+
+
+def start_sandbox(*args: str) -> SandboxProcess:
+    process = subprocess.Popen(
+        [str(BIN), "sandbox", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.kill()
+        error = process.stderr.read() if process.stderr else ""
+        stop_process(process)
+        raise RuntimeError(f"sandbox did not start: {error}")
+    announced = json.loads(line)
+    return SandboxProcess(
+        process, announced["url"], announced["tenant_id"], announced["tenant_ids"]
+    )
+
+
+def stop_process(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdout, process.stderr, process.stdin):
+        if stream is not None:
+            stream.close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxProcess]:
+    """A real sandbox server in its own process."""
+    running = start_sandbox()
+    try:
+        yield running
+    finally:
+        stop_process(running.process)
+
+
+@dataclass
+class Cli:
+    """Runs the installed ``syncledger`` command against one ledger file."""
+
+    db: Path
+    workdir: Path
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCLEDGER_")}
+        env.update(
+            SYNCLEDGER_DB=str(self.db),
+            SYNCLEDGER_RETRY_BASE_SECONDS="0.05",
+            SYNCLEDGER_RETRY_MAX_SECONDS="0.2",
+            SYNCLEDGER_RELAY_POLL_SECONDS="0.05",
+            SYNCLEDGER_XERO_TIMEOUT="5",
+        )
+        return env
+
+    def __call__(
+        self, *args: str, input: str | None = None, ok: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(BIN), *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            cwd=self.workdir,
+            timeout=timeout,
+        )
+        if ok and result.returncode != 0:
+            raise AssertionError(
+                f"syncledger {' '.join(args)} exited {result.returncode}\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}"
+            )
+        return result
+
+    def ingest(self, text: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        path = self.workdir / f"changes-{abs(hash(text))}.ndjson"
+        path.write_text(text)
+        return self("ingest", str(path), ok=ok)
+
+    def status(self, *args: str) -> list[dict[str, Any]]:
+        return json.loads(self("status", "--json", *args).stdout)
+
+    def status_of(self, document: str) -> dict[str, Any]:
+        found = [s for s in self.status("--all") if s["document"] == document]
+        assert len(found) == 1, found
+        return found[0]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """The CLI against a fresh ledger in this test's folder."""
+    return Cli(tmp_path / "ledger.db", tmp_path)
+
+
+@pytest.fixture
+def connected(cli: Cli, sandbox: SandboxProcess) -> Cli:
+    """Organisation 42 connected to the sandbox since 2026-11-01, with the usual mappings."""
+    cli(
+        "connect",
+        "42",
+        "--xero-url",
+        sandbox.url,
+        "--tenant-id",
+        sandbox.tenant_id,
+        "--at",
+        "2026-11-01T00:00:00Z",
+    )
+    cli("config", "map-account", "42", "sales", "200")
+    cli("config", "map-account", "42", "discounts", "200")
+    cli("config", "map-tax", "42", "GST", "OUTPUT")
+    cli("config", "payment-account", "42", "090")
+    return cli
