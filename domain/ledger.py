@@ -185,6 +185,14 @@ class SyncLedger(Application[UUID]):
         """Choose the status new invoices get in Xero."""
         return self._organisation_command(org_id, lambda org: org.set_invoice_status(status))
 
+    def record_reconciliation(
+        self, org_id: str, tenant_id: str, summary: dict[str, int]
+    ) -> Organisation:
+        """Record that a reconciliation with Xero ran for an organisation."""
+        return self._organisation_command(
+            org_id, lambda org: org.record_reconciliation(tenant_id, summary)
+        )
+
     def request_sync(self, doc_id: UUID, reason: str) -> Document:
         """Ask for a Not Attempted document to be pushed now (``sync``)."""
 

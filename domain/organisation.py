@@ -93,6 +93,16 @@ class Organisation(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.invoice_status = self.status
 
+    class Reconciled(Aggregate.Event):
+        """A reconciliation of the ledger with Xero ran; ``summary`` counts what differed."""
+
+        tenant_id: str
+        summary: dict[str, int]
+        differences: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.last_reconciled = self.timestamp
+
     @staticmethod
     def create_id(org_id: str) -> UUID:
         return organisation_id(org_id)
@@ -105,6 +115,7 @@ class Organisation(Aggregate):
         self.tax_types: dict[str, tuple[str, str]] = {}
         self.payment_account: str | None = None
         self.invoice_status: str = DEFAULT_INVOICE_STATUS
+        self.last_reconciled: datetime | None = None
 
     @classmethod
     def register(cls, org_id: str) -> Organisation:
@@ -169,6 +180,16 @@ class Organisation(Aggregate):
                 f"invoice status must be one of {', '.join(INVOICE_STATUSES)}, not {status!r}"
             )
         self.trigger_event(self.InvoiceStatusSet, status=wanted)
+
+    def record_reconciliation(self, tenant_id: str, summary: dict[str, int]) -> None:
+        """Record that the ledger was compared with Xero, and how many differences of each kind
+        were found."""
+        self.trigger_event(
+            self.Reconciled,
+            tenant_id=tenant_id,
+            summary=dict(summary),
+            differences=sum(summary.values()),
+        )
 
     def account_for(self, category: str) -> str | None:
         """The Xero account code mapped to a line category, if any."""

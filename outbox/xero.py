@@ -385,6 +385,15 @@ class XeroClient:
         items = data.get(collection) if isinstance(data, Mapping) else None
         return [dict(i) for i in items or [] if isinstance(i, Mapping)]
 
+    def get(
+        self, operation: str, path: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        """Any GET on the Accounting API (``path`` under ``/api.xro/2.0``), parsed with decimals.
+
+        Used for reads the named methods do not cover (listing pages for reconciliation, the
+        chart of accounts); failures raise the classified ``XeroError``s."""
+        return self._call(operation, "GET", path, params=params, summary=dict(params or {}))
+
     # contacts ---------------------------------------------------------------------------------
 
     def find_contacts(

@@ -19,7 +19,7 @@ from domain.errors import (
     FieldError,
     InvalidRequestError,
 )
-from domain.opensolar import Change, parse_change
+from domain.opensolar import Change, parse_change, parse_change_object
 from domain.organisation import Organisation
 from projections.base import catch_up
 from projections.status import FAILED, NOT_ATTEMPTED, StatusFilter, StatusRow, StatusView
@@ -118,6 +118,22 @@ def ingest(
         if on_reject is not None:
             on_reject(rejection)
     flush()
+    return report
+
+
+def ingest_objects(system: System, objects: Iterable[Any]) -> IngestReport:
+    """Record already-decoded changes (e.g. a webhook's JSON array) in one transaction; each
+    rejected one is reported with its index (from 0) as ``line`` and nothing of it is recorded."""
+    report = IngestReport()
+    batch: list[Change] = []
+    for index, data in enumerate(objects):
+        try:
+            batch.append(parse_change_object(data))
+        except ChangeError as exc:
+            report.rejected.append(Rejection(index, str(exc)))
+    if batch:
+        result = system.ledger.ingest(batch)
+        report.ingested, report.duplicates = result.recorded, result.duplicates
     return report
 
 
