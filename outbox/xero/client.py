@@ -1,91 +1,33 @@
-"""The Xero Accounting API client: httpx calls for the operations we use, with every failure
-classified once, here, at the boundary.
-
-    XeroError
-    ├── XeroTransientError       worth retrying: timeouts, connection errors, 5xx
-    │   │                        (``uncertain`` when the write may have happened anyway)
-    │   └── XeroRateLimitError   429, with ``retry_after`` and ``problem`` (minute, day, ...)
-    ├── XeroRejectedError        400: Xero refused the request; ``messages`` are Xero's own
-    │   └── XeroDuplicateNumberError   "Invoice # must be unique." and its kind
-    ├── XeroNotFoundError        404
-    └── XeroAuthError            401 (after a refresh) and 403: the connection is unusable
+"""The Xero Accounting API client: httpx calls for the operations we use, for one tenant.
 
 Every call is reported to ``on_call`` as a ``CallRecord`` (operation, idempotency key, a summary of
 the request and of Xero's answer, status and duration) so the ledger can record it; tokens and
-other headers are never part of a record. Amounts are ``Decimal`` both ways: bodies are written by
-``dumps`` (numbers from decimals, keys sorted, so the same payload always gives the same bytes) and
-read with ``parse_float=Decimal``.
+other headers are never part of a record. The limits Xero reports in its ``X-*-Remaining``
+headers go to ``on_limits``. Failures raise the classified errors of ``outbox.xero.errors``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import httpx
 
+from outbox.xero.errors import (
+    DUPLICATE_MESSAGES,
+    XeroDuplicateNumberError,
+    XeroRejectedError,
+    XeroTransientError,
+    classify,
+    classify_exception,
+    element_errors,
+)
+from outbox.xero.wire import dumps, loads
+
 API_PREFIX = "/api.xro/2.0"
-MAX_KEY_LENGTH = 128
-DUPLICATE_MESSAGES = ("must be unique", "already been used", "already exists")
-
-
-class XeroError(Exception):
-    """Base of every error the Xero client raises."""
-
-    status: int | None = None
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class XeroTransientError(XeroError):
-    """A failure worth retrying; ``uncertain`` if the write may nevertheless have happened."""
-
-    def __init__(self, message: str, status: int | None = None, *, uncertain: bool) -> None:
-        super().__init__(message, status)
-        self.uncertain = uncertain
-
-
-class XeroRateLimitError(XeroTransientError):
-    """429: a Xero limit was reached; nothing was written."""
-
-    def __init__(self, message: str, retry_after: float, problem: str) -> None:
-        super().__init__(message, 429, uncertain=False)
-        self.retry_after = retry_after
-        self.problem = problem
-
-    @property
-    def is_daily(self) -> bool:
-        """True when the organisation's daily limit is the one reached."""
-        return self.problem.lower().startswith("day")
-
-
-class XeroRejectedError(XeroError):
-    """Xero refused the request; ``messages`` are Xero's validation messages."""
-
-    def __init__(self, messages: Sequence[str], status: int = 400) -> None:
-        self.messages = tuple(messages) or ("Xero rejected the request",)
-        super().__init__("; ".join(self.messages), status)
-
-
-class XeroDuplicateNumberError(XeroRejectedError):
-    """The document number is already used in Xero ("Invoice # must be unique.")."""
-
-
-class XeroNotFoundError(XeroError):
-    """404: the resource does not exist."""
-
-
-class XeroAuthError(XeroError):
-    """401 or 403: the token or the connection to this tenant is not accepted."""
 
 
 @dataclass(frozen=True)
@@ -128,124 +70,12 @@ class CallRecord:
         }
 
 
-def dumps(value: Any) -> str:
-    """Canonical JSON: keys sorted, no spaces, ``Decimal`` as a plain number."""
-    if isinstance(value, Mapping):
-        items = (f"{json.dumps(str(k))}:{dumps(v)}" for k, v in sorted(value.items()))
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite amount: {value}")
-        return format(value, "f")
-    if isinstance(value, bool | int | str) or value is None:
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"cannot write {type(value).__name__} to Xero JSON")
-
-
-def idempotency_key(
-    tenant_id: str, operation: str, document: UUID | str, generation: str, body: Any
-) -> str:
-    """A deterministic ``Idempotency-Key`` for one delivery attempt of one payload (≤128 chars)."""
-    digest = hashlib.sha256(
-        "\x1f".join((tenant_id, operation, str(document), generation, dumps(body))).encode()
-    ).hexdigest()
-    return f"syncledger-{operation}-{digest}"[:MAX_KEY_LENGTH]
-
-
-def loads(text: str) -> Any:
-    """Parse a Xero JSON body with decimals for numbers."""
-    return json.loads(text, parse_float=Decimal)
-
-
 def _int_header(headers: httpx.Headers, name: str) -> int | None:
     value = headers.get(name)
     try:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _retry_after(headers: httpx.Headers) -> float:
-    value = headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return 60.0
-
-
-def validation_messages(body: Any) -> list[str]:
-    """Xero's messages from an error body (ValidationException or a plain Message/Detail)."""
-    messages: list[str] = []
-    if isinstance(body, Mapping):
-        for element in body.get("Elements") or []:
-            if isinstance(element, Mapping):
-                for error in element.get("ValidationErrors") or []:
-                    if isinstance(error, Mapping) and error.get("Message"):
-                        messages.append(str(error["Message"]))
-        if not messages:
-            for key in ("Message", "Detail", "Title", "error"):
-                if body.get(key):
-                    messages.append(str(body[key]))
-                    break
-    return list(dict.fromkeys(messages))
-
-
-def element_errors(element: Mapping[str, Any]) -> list[str]:
-    """The validation messages carried by one element of a ``summarizeErrors=false`` response."""
-    errors = element.get("ValidationErrors") or []
-    return [str(e["Message"]) for e in errors if isinstance(e, Mapping) and e.get("Message")]
-
-
-def classify(response: httpx.Response, *, write: bool) -> XeroError | None:
-    """The error a response means, or None for success (the one status-code mapping)."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return None
-    text = response.text
-    try:
-        body = loads(text) if text else None
-    except ValueError:
-        body = None
-    reason = response.reason_phrase or ""
-    if status == 400:
-        messages = validation_messages(body) or [text.strip()[:500] or "Bad Request"]
-        if any(m for m in messages if any(d in m for d in DUPLICATE_MESSAGES)):
-            return XeroDuplicateNumberError(messages, status)
-        return XeroRejectedError(messages, status)
-    if status in (401, 403):
-        detail = "; ".join(validation_messages(body)) or reason
-        return XeroAuthError(f"{status} {reason}: {detail}".strip(": "), status)
-    if status == 404:
-        return XeroNotFoundError(f"404 {reason}: {text.strip()[:200]}", status)
-    if status == 429:
-        problem = response.headers.get("X-Rate-Limit-Problem", "minute") or "minute"
-        return XeroRateLimitError(
-            f"429 Too Many Requests ({problem} limit)", _retry_after(response.headers), problem
-        )
-    if status >= 500:
-        detail = "; ".join(validation_messages(body)) or text.strip()[:200]
-        message = f"{status} {reason}" + (f": {detail}" if detail and detail != reason else "")
-        return XeroTransientError(message, status, uncertain=write and status != 503)
-    messages = validation_messages(body) or [f"{status} {reason}"]
-    return XeroRejectedError(messages, status)
-
-
-def classify_exception(exc: httpx.HTTPError, *, write: bool) -> XeroError:
-    """The error a transport failure means (the one httpx-exception mapping)."""
-    name = type(exc).__name__
-    if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError | httpx.PoolTimeout):
-        return XeroTransientError(f"could not reach Xero ({name}: {exc})", uncertain=False)
-    if isinstance(exc, httpx.TimeoutException):
-        return XeroTransientError(f"timed out waiting for Xero ({name})", uncertain=write)
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        return XeroTransientError(
-            f"the connection to Xero was lost before an answer ({name}: {exc})", uncertain=write
-        )
-    if isinstance(exc, httpx.TransportError):
-        return XeroTransientError(f"network error talking to Xero ({name}: {exc})", uncertain=write)
-    return XeroTransientError(f"HTTP error talking to Xero ({name}: {exc})", uncertain=write)
 
 
 TokenProvider = Callable[[bool], str | None]
@@ -385,9 +215,7 @@ class XeroClient:
         items = data.get(collection) if isinstance(data, Mapping) else None
         return [dict(i) for i in items or [] if isinstance(i, Mapping)]
 
-    def get(
-        self, operation: str, path: str, params: Mapping[str, str] | None = None
-    ) -> Any:
+    def get(self, operation: str, path: str, params: Mapping[str, str] | None = None) -> Any:
         """Any GET on the Accounting API (``path`` under ``/api.xro/2.0``), parsed with decimals.
 
         Used for reads the named methods do not cover (listing pages for reconciliation, the

@@ -1,0 +1,53 @@
+"""Everything that talks to Xero: the Accounting API client, the identity (OAuth 2.0) client,
+the classification of Xero's failures, and Xero JSON on the wire. The only package (besides the
+sandbox) that imports httpx."""
+
+from __future__ import annotations
+
+from outbox.xero.client import (
+    API_PREFIX,
+    CallRecord,
+    Limits,
+    TokenProvider,
+    XeroClient,
+    XeroConnections,
+    response_summary,
+)
+from outbox.xero.errors import (
+    XeroAuthError,
+    XeroDuplicateNumberError,
+    XeroError,
+    XeroNotFoundError,
+    XeroRateLimitError,
+    XeroRejectedError,
+    XeroTransientError,
+    classify,
+    classify_exception,
+    element_errors,
+    validation_messages,
+)
+from outbox.xero.wire import dumps, idempotency_key, loads
+
+__all__ = [
+    "API_PREFIX",
+    "CallRecord",
+    "Limits",
+    "TokenProvider",
+    "XeroAuthError",
+    "XeroClient",
+    "XeroConnections",
+    "XeroDuplicateNumberError",
+    "XeroError",
+    "XeroNotFoundError",
+    "XeroRateLimitError",
+    "XeroRejectedError",
+    "XeroTransientError",
+    "classify",
+    "classify_exception",
+    "dumps",
+    "element_errors",
+    "idempotency_key",
+    "loads",
+    "response_summary",
+    "validation_messages",
+]
