@@ -266,7 +266,10 @@ class Relay:
             org = message.org
             self.parked[org] = (until, error)
             self._defer(message, until - now, error)
-            log.warning("organisation %s parked until %s: %s", org, _utc(until), error)
+            if category == AUTHENTICATION:
+                self._connection_lost(org, error)
+            else:
+                log.warning("organisation %s parked until %s: %s", org, _utc(until), error)
             return
         if not decision.record:
             self._defer(message, decision.delay or 1.0, error)
@@ -291,6 +294,20 @@ class Relay:
         else:
             self.report.retrying += 1
             self.report.count("retrying")
+
+    def _connection_lost(self, org: str, error: str) -> None:
+        """Record that Xero no longer accepts this organisation's connection; its documents
+        wait (Pending) until someone runs ``syncledger connect`` again."""
+        try:
+            self.ledger.disconnect(org, f"Xero connection lost: {error}")
+        except DomainError:
+            return
+        log.error(
+            "organisation %s: Xero connection lost (%s); run `syncledger connect %s`",
+            org,
+            error,
+            org,
+        )
 
     def _defer(self, message: Message, seconds: float, reason: str) -> None:
         self.store.defer(message.id, self.clock() + seconds)

@@ -58,6 +58,10 @@ class OutboxWriteBatch(ABC):
     position: int
 
     @abstractmethod
+    def set_organisation(self, key: str, org: str | None, *, connected: bool | None) -> None:
+        """Record an organisation (by aggregate id) and whether it is connected to Xero."""
+
+    @abstractmethod
     def add_document(self, doc_id: str, org: str, kind: str) -> None: ...
 
     @abstractmethod
@@ -125,7 +129,7 @@ class OutboxStore(ABC):
         self, owner: str, now: float, lease: float, orgs_excluded: tuple[str, ...] = ()
     ) -> Message | None:
         """Claim the next due message (oldest first; never a document's later message while an
-        earlier one is open), or None."""
+        earlier one is open; never one of an organisation whose connection is lost), or None."""
 
     @abstractmethod
     def release(self, message_id: int, owner: str) -> None:

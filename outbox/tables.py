@@ -30,7 +30,7 @@ from projections.database import (
 )
 
 TRACKING = "outbox_tracking"
-TABLES: tuple[str, ...] = ("outbox_messages", "outbox_documents", TRACKING)
+TABLES: tuple[str, ...] = ("outbox_messages", "outbox_documents", "outbox_organisations", TRACKING)
 
 
 def _ddl(db: Database) -> list[str]:
@@ -60,6 +60,10 @@ def _ddl(db: Database) -> list[str]:
         """CREATE TABLE IF NOT EXISTS outbox_documents (
             doc_id TEXT PRIMARY KEY, org TEXT NOT NULL, kind TEXT NOT NULL, synced INTEGER NOT NULL
         )""",
+        """CREATE TABLE IF NOT EXISTS outbox_organisations (
+            key TEXT PRIMARY KEY, org TEXT NOT NULL, connected INTEGER NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS outbox_organisations_org ON outbox_organisations (org)",
         *tracking_ddl(TRACKING),
     ]
 
@@ -110,6 +114,18 @@ class _WriteBatch(OutboxWriteBatch):
     def __init__(self, tx: Transaction, position: int) -> None:
         self.conn = tx
         self.position = position
+
+    def set_organisation(self, key: str, org: str | None, *, connected: bool | None) -> None:
+        if org is not None:
+            self.conn.execute(
+                "INSERT INTO outbox_organisations (key, org, connected) VALUES (?, ?, 0) "
+                "ON CONFLICT (key) DO UPDATE SET org=excluded.org",
+                (key, org),
+            )
+        if connected is not None:
+            self.conn.execute(
+                "UPDATE outbox_organisations SET connected=? WHERE key=?", (int(connected), key)
+            )
 
     def add_document(self, doc_id: str, org: str, kind: str) -> None:
         self.conn.execute(
@@ -211,13 +227,16 @@ class SQLOutboxStore(OutboxStore):
             lock_position(tx, self.db.dialect, TRACKING)
             tx.execute("DELETE FROM outbox_messages")
             tx.execute("DELETE FROM outbox_documents")
+            tx.execute("DELETE FROM outbox_organisations")
             reset_position(tx, TRACKING)
 
     @staticmethod
     def _due_clause(orgs_excluded: tuple[str, ...]) -> tuple[str, list[Any]]:
         sql = (
             "m.state='ready' AND NOT EXISTS (SELECT 1 FROM outbox_messages e "
-            f"WHERE e.doc_id=m.doc_id AND e.position<m.position AND e.state IN {_OPEN})"
+            f"WHERE e.doc_id=m.doc_id AND e.position<m.position AND e.state IN {_OPEN}) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox_organisations o "
+            "WHERE o.org=m.org AND o.connected=0)"
         )
         params: list[Any] = []
         if orgs_excluded:

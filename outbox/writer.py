@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.documents import OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
+from domain.organisation import Organisation
 from outbox.store import DONE, DROPPED, FAILED, OutboxStore, OutboxWriteBatch
 from projections.base import LogReader, Projection
 
@@ -26,9 +27,18 @@ RELEVANT_SUFFIXES: tuple[str, ...] = (
 )
 
 
+ORGANISATION_TOPICS: tuple[str, ...] = (
+    "domain.organisation:Organisation.Registered",
+    "domain.organisation:Organisation.Connected",
+    "domain.organisation:Organisation.Disconnected",
+)
+
+
 def relevant(topic: str) -> bool:
     """True for the event topics the outbox acts on (others are skipped undecoded)."""
-    return topic.startswith("domain.documents:") and topic.endswith(RELEVANT_SUFFIXES)
+    if topic.startswith("domain.documents:"):
+        return topic.endswith(RELEVANT_SUFFIXES)
+    return topic in ORGANISATION_TOPICS
 
 
 class OutboxWriter(Projection):
@@ -60,7 +70,13 @@ class OutboxWriter(Projection):
 def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
     """Apply one event to the outbox."""
     doc_id = str(event.originator_id)
-    if isinstance(event, Document.Received):
+    if isinstance(event, Organisation.Registered):
+        batch.set_organisation(doc_id, event.org_id, connected=None)
+    elif isinstance(event, Organisation.Connected):
+        batch.set_organisation(doc_id, None, connected=True)
+    elif isinstance(event, Organisation.Disconnected):
+        batch.set_organisation(doc_id, None, connected=False)
+    elif isinstance(event, Document.Received):
         kind = "invoice" if isinstance(event, Invoice.Event) else "payment"
         batch.add_document(doc_id, event.org_id, kind)
     elif isinstance(event, Document.SyncRequested | Document.RetryRequested):

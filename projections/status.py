@@ -235,6 +235,8 @@ def reason(row: StatusRow, invoice: StatusRow | None, org: OrgRow | None) -> str
         return (
             f"{verb} before the Xero connection ({since}); run `syncledger sync {name}` to send it"
         )
+    if row.status == PENDING and org is not None and org.connected_at is None:
+        return f"Xero connection lost: run `syncledger connect {row.org}`"
     if row.status == PENDING and row.note is None:
         return "queued for delivery"
     return row.note

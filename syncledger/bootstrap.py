@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,12 @@ from domain.ledger import SyncLedger
 from domain.organisation import Organisation
 from outbox.relay import Relay, RelaySettings
 from outbox.retry import RetryPolicy
+from outbox.secrets import SecretBox
 from outbox.store import OutboxStore
 from outbox.tables import SQLOutboxStore
+from outbox.tokens import CUSTOM, TokenManager, TokenStore
 from outbox.writer import OutboxWriter
-from outbox.xero import CallRecord, XeroClient, XeroConnections
+from outbox.xero import CallRecord, Limits, XeroClient, XeroConnections
 from projections.base import LedgerLog, Projection
 from projections.database import Database
 from projections.errors import StorageUnavailableError
@@ -54,16 +57,19 @@ class System:
     settings: Settings
     ledger: SyncLedger
     log: LedgerLog
+    database: Database
     status_store: StatusStore
     status: StatusProjection
     outbox_store: OutboxStore
     outbox: OutboxWriter
-    database: Database | None = None
+    tokens: TokenStore
     _xero: XeroConnections | None = field(default=None, repr=False)
+    _token_manager: TokenManager | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings) -> System:
-        """Open (creating if needed) the ledger and its tables."""
+    def open(cls, settings: Settings, xero: XeroConnections | None = None) -> System:
+        """Open (creating if needed) the ledger and its tables. ``xero`` replaces the Xero
+        connection pool (tests pass one with hooks that validate every exchange)."""
         if settings.is_postgres:
             raise StorageUnavailableError(
                 "PostgreSQL is not available in this version: use a SQLite file path for "
@@ -84,11 +90,13 @@ class System:
             settings=settings,
             ledger=ledger,
             log=LedgerLog(ledger),
+            database=database,
             status_store=status_store,
             status=StatusProjection(status_store),
             outbox_store=outbox_store,
             outbox=OutboxWriter(outbox_store),
-            database=database,
+            tokens=TokenStore(database, lambda: SecretBox(settings.secret_key)),
+            _xero=xero,
         )
 
     @property
@@ -103,12 +111,36 @@ class System:
             self._xero = XeroConnections(self.settings.xero_timeout)
         return self._xero
 
-    def xero_client(self, org: Organisation, on_call: Callable[[CallRecord], None]) -> XeroClient:
-        """A Xero client for an organisation's current connection."""
+    @property
+    def token_manager(self) -> TokenManager:
+        """Access tokens for OAuth connections, refreshed single-flight."""
+        if self._token_manager is None:
+            owner = f"{socket.gethostname()}:{os.getpid()}"
+            self._token_manager = TokenManager(self.tokens, self.xero, owner)
+        return self._token_manager
+
+    def xero_client(
+        self,
+        org: Organisation,
+        on_call: Callable[[CallRecord], None],
+        on_limits: Callable[[Limits], None] | None = None,
+    ) -> XeroClient:
+        """A Xero client for an organisation's current connection (with its tokens, if it was
+        connected through OAuth)."""
         connection = org.connection
         if connection is None:
             raise StorageUnavailableError(f"organisation {org.org_id} is not connected to Xero")
-        return self.xero.client(connection.xero_url, connection.tenant_id, on_call=on_call)
+        if connection.method in ("oauth", CUSTOM):
+            return self.xero.client(
+                connection.xero_url,
+                None if connection.method == CUSTOM else connection.tenant_id,
+                token=self.token_manager.provider(org.org_id),
+                on_call=on_call,
+                on_limits=on_limits,
+            )
+        return self.xero.client(
+            connection.xero_url, connection.tenant_id, on_call=on_call, on_limits=on_limits
+        )
 
     def relay(self, owner: str = "relay", rng: random.Random | None = None) -> Relay:
         """A relay delivering this database's outbox."""
@@ -138,8 +170,7 @@ class System:
         """Close connections."""
         if self._xero is not None:
             self._xero.close()
-        if self.database is not None:
-            self.database.close()
+        self.database.close()
         self.ledger.close()
 
     def __enter__(self) -> System:

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from types import FrameType
@@ -19,10 +19,13 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from domain.errors import ConfigurationError, DomainError
+from outbox.secrets import SecretError
+from outbox.xero import IdentityUrls, Tenant, XeroError
 from projections.errors import StorageError
 from projections.status import STATUSES, StatusFilter
 from syncledger import config, present, service
 from syncledger.bootstrap import System
+from syncledger.connect import ConnectError, OAuthRequest
 from syncledger.locks import LockHeldError, RelayLock
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,8 +79,10 @@ def handle_errors(func: F) -> F:
             raise Failure(str(exc)) from exc
         except PersistenceError as exc:
             raise Failure(f"database error: {exc}") from exc
-        except LockHeldError as exc:
+        except (LockHeldError, ConnectError, SecretError) as exc:
             raise Failure(str(exc)) from exc
+        except XeroError as exc:
+            raise Failure(f"Xero: {exc}") from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -204,11 +209,47 @@ def ingest(ctx: click.Context, file: Any, db: str | None) -> None:
 @click.argument("org")
 @click.option(
     "--xero-url",
-    required=True,
     metavar="URL",
-    help="Xero API base URL, e.g. https://api.xero.com or a sandbox URL.",
+    default=None,
+    help="Xero base URL. With OAuth, the sandbox's URL (it serves login, identity and API); "
+    "omit it for the real Xero. With --tenant-id and no client id: the API base URL.",
 )
-@click.option("--tenant-id", required=True, metavar="ID", help="The Xero tenant (organisation) id.")
+@click.option("--tenant-id", metavar="ID", default=None, help="The Xero tenant (organisation) id.")
+@click.option(
+    "--tenant-name", metavar="NAME", default=None, help="Pick the connected tenant by name."
+)
+@click.option(
+    "--client-id",
+    metavar="ID",
+    default=None,
+    help="Xero app client id (default $SYNCLEDGER_XERO_CLIENT_ID). Selects OAuth.",
+)
+@click.option(
+    "--client-secret",
+    metavar="SECRET",
+    default=None,
+    help="Xero app client secret (default $SYNCLEDGER_XERO_CLIENT_SECRET; asked for if missing).",
+)
+@click.option(
+    "--custom-connection",
+    is_flag=True,
+    help="Use a Xero custom connection (client credentials, one organisation, no tenant header).",
+)
+@click.option(
+    "--broad-scopes",
+    is_flag=True,
+    help="Ask for the broad scopes (accounting.transactions) of apps created before March 2026.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Local port for Xero's redirect (http://localhost:PORT/callback; 0 picks one).",
+)
+@click.option(
+    "--no-browser", is_flag=True, help="Print the authorize URL without opening a browser."
+)
 @click.option(
     "--at",
     "at",
@@ -221,21 +262,80 @@ def ingest(ctx: click.Context, file: Any, db: str | None) -> None:
 @click.pass_context
 @handle_errors
 def connect(
-    ctx: click.Context, org: str, xero_url: str, tenant_id: str, at: str | None, db: str | None
+    ctx: click.Context,
+    org: str,
+    xero_url: str | None,
+    tenant_id: str | None,
+    tenant_name: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    custom_connection: bool,
+    broad_scopes: bool,
+    port: int,
+    no_browser: bool,
+    at: str | None,
+    db: str | None,
 ) -> None:
-    """Connect an OpenSolar organisation to a Xero tenant.
+    """Connect an OpenSolar organisation to a Xero organisation.
+
+    \b
+    OAuth 2.0 (a Xero app's client id and secret):
+      syncledger connect 42 --client-id ID
+    prints the authorize URL, waits for Xero's redirect on http://localhost:PORT/callback,
+    stores the tokens encrypted (SYNCLEDGER_SECRET_KEY) and lets you pick the organisation.
+    --custom-connection uses client credentials instead.
+
+    \b
+    Without OAuth (a sandbox in open mode):
+      syncledger connect 42 --xero-url URL --tenant-id ID
 
     From the connection time on, every invoice issued and every payment paid is pushed to Xero.
     Documents already recorded as issued at or after that time are requested now.
     """
+    settings: config.Settings = ctx.obj["settings"]
     moment = parse_moment(at) if at else None
-    with opened(ctx, db) as system:
-        organisation, requested = service.connect(system, org, xero_url, tenant_id, moment)
+    client_id = client_id or settings.xero_client_id
+    if client_id is None and not custom_connection:
+        if xero_url is None or tenant_id is None:
+            raise click.UsageError(
+                "give --client-id (or SYNCLEDGER_XERO_CLIENT_ID) to connect through OAuth, or "
+                "--xero-url and --tenant-id to connect without it"
+            )
+        with opened(ctx, db) as system:
+            organisation, requested = service.connect(system, org, xero_url, tenant_id, moment)
+        tenant_label = tenant_id
+    else:
+        if client_id is None:
+            raise click.UsageError("--custom-connection needs --client-id")
+        secret = client_secret or settings.xero_client_secret
+        if secret is None:
+            secret = click.prompt("Xero client secret", hide_input=True)
+        request = OAuthRequest(
+            urls=IdentityUrls.single(xero_url) if xero_url else IdentityUrls(),
+            client_id=client_id,
+            client_secret=secret,
+            broad_scopes=broad_scopes,
+            port=port,
+            tenant_id=tenant_id,
+            tenant_name=tenant_name,
+            open_browser=not no_browser,
+        )
+        with opened(ctx, db) as system:
+            organisation, requested, tenant = service.connect_oauth(
+                system,
+                org,
+                request,
+                moment,
+                custom=custom_connection,
+                echo=click.echo,
+                choose=_choose_tenant,
+            )
+        tenant_label = f"{tenant.tenant_name} ({tenant.tenant_id})"
     connection = organisation.connection
     if connection is None:
         raise Failure(f"organisation {org} could not be connected")
     click.echo(
-        f"organisation {org} connected to Xero tenant {connection.tenant_id} at "
+        f"organisation {org} connected to Xero tenant {tenant_label} at "
         f"{connection.connected_at.isoformat()}"
     )
     if requested:
@@ -244,27 +344,68 @@ def connect(
         )
 
 
+def _choose_tenant(tenants: Sequence[Tenant]) -> Tenant:
+    click.echo("Xero organisations connected:")
+    for index, tenant in enumerate(tenants, 1):
+        click.echo(f"  {index}. {tenant.tenant_name} ({tenant.tenant_id})")
+    choice = click.prompt("Which one", type=click.IntRange(1, len(tenants)))
+    return tenants[choice - 1]
+
+
+@main.command()
+@click.argument("org")
+@db_option
+@click.pass_context
+@handle_errors
+def disconnect(ctx: click.Context, org: str, db: str | None) -> None:
+    """Disconnect an organisation from Xero: revoke its tokens, forget them, and record it.
+
+    Documents issued afterwards are Not Attempted; pending deliveries wait until it is
+    connected again.
+    """
+    with opened(ctx, db) as system:
+        notes = service.disconnect(system, org)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"organisation {org} disconnected from Xero")
+
+
 @main.group("config")
 def config_group() -> None:
     """Per-organisation settings: account and tax mappings, payment account, invoice status."""
+
+
+no_check_option = click.option(
+    "--no-check", is_flag=True, help="Save without checking the code against Xero's chart."
+)
 
 
 @config_group.command("map-account")
 @click.argument("org")
 @click.argument("category")
 @click.argument("code")
+@no_check_option
 @db_option
 @click.pass_context
 @handle_errors
-def map_account(ctx: click.Context, org: str, category: str, code: str, db: str | None) -> None:
+def map_account(
+    ctx: click.Context, org: str, category: str, code: str, no_check: bool, db: str | None
+) -> None:
     """Map an OpenSolar line CATEGORY (e.g. sales, incentives) to a Xero account CODE.
 
+    When the organisation is connected, the code is first checked against its chart of accounts
+    in Xero and refused if Xero would reject it (unknown, archived, a bank or system account).
     Categories match case-insensitively. Documents that failed with "Missing Ledger Account"
     need a `syncledger retry` afterwards.
     """
     with opened(ctx, db) as system:
+        checked = (
+            "not checked: --no-check"
+            if no_check
+            else service.check_account(system, org, code, "sales")
+        )
         system.ledger.map_account(org, category, code)
-    click.echo(f"organisation {org}: line category '{category}' → Xero account {code}")
+    click.echo(f"organisation {org}: line category '{category}' → Xero account {code} ({checked})")
 
 
 @config_group.command("map-tax")
@@ -286,14 +427,26 @@ def map_tax(
 @config_group.command("payment-account")
 @click.argument("org")
 @click.argument("code")
+@no_check_option
 @db_option
 @click.pass_context
 @handle_errors
-def payment_account(ctx: click.Context, org: str, code: str, db: str | None) -> None:
-    """Set the Xero account CODE that payments are received into (a BANK account, e.g. 090)."""
+def payment_account(
+    ctx: click.Context, org: str, code: str, no_check: bool, db: str | None
+) -> None:
+    """Set the Xero account CODE that payments are received into (a BANK account, e.g. 090).
+
+    When the organisation is connected, the code is checked against its chart in Xero first:
+    it must be a BANK account or one with payments enabled.
+    """
     with opened(ctx, db) as system:
+        checked = (
+            "not checked: --no-check"
+            if no_check
+            else service.check_account(system, org, code, "payment")
+        )
         system.ledger.set_payment_account(org, code)
-    click.echo(f"organisation {org}: payments go to Xero account {code}")
+    click.echo(f"organisation {org}: payments go to Xero account {code} ({checked})")
 
 
 @config_group.command("invoice-status")

@@ -34,6 +34,8 @@ class Settings:
     log_level: str = "WARNING"
     log_format: str = "text"
     secret_key: str | None = field(default=None, repr=False)
+    xero_client_id: str | None = None
+    xero_client_secret: str | None = field(default=None, repr=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -59,6 +61,8 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "SYNCLEDGER_LOG_LEVEL": ("log_level", str),
     "SYNCLEDGER_LOG_FORMAT": ("log_format", str),
     "SYNCLEDGER_SECRET_KEY": ("secret_key", str),
+    "SYNCLEDGER_XERO_CLIENT_ID": ("xero_client_id", str),
+    "SYNCLEDGER_XERO_CLIENT_SECRET": ("xero_client_secret", str),
 }
 
 

@@ -5,25 +5,30 @@ it up to the end of the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import IO, Any
 from uuid import UUID
 
+from domain.accounts import check_payment_account, check_sales_account
 from domain.documents import Document, Invoice, Payment
 from domain.errors import (
     AmbiguousDocumentError,
     ChangeError,
+    ConfigurationError,
     DocumentNotFoundError,
     FieldError,
     InvalidRequestError,
 )
 from domain.opensolar import Change, parse_change, parse_change_object
 from domain.organisation import Organisation
+from outbox.tokens import CUSTOM, OAUTH
+from outbox.xero import Tenant, XeroError
 from projections.base import catch_up
 from projections.status import FAILED, NOT_ATTEMPTED, StatusFilter, StatusRow, StatusView
 from syncledger.bootstrap import System
+from syncledger.connect import OAuthRequest, authorize, custom_connection, stored
 
 MAX_LINE_BYTES = 1024 * 1024
 
@@ -276,12 +281,17 @@ def sync(
 
 
 def connect(
-    system: System, org_id: str, xero_url: str, tenant_id: str, at: datetime | None
+    system: System,
+    org_id: str,
+    xero_url: str,
+    tenant_id: str,
+    at: datetime | None,
+    method: str = "manual",
 ) -> tuple[Organisation, list[str]]:
     """Record a connection; documents already recorded as issued (or paid) at or after its
     time are requested now, as they would have been had the connection come first."""
     moment = at or datetime.now(UTC)
-    org = system.ledger.connect(org_id, xero_url, tenant_id, moment, "manual")
+    org = system.ledger.connect(org_id, xero_url, tenant_id, moment, method)
     refresh(system)
     requested: list[str] = []
     connection = org.connection
@@ -321,3 +331,67 @@ def replay(system: System, which: str, *, dry_run: bool = False) -> dict[str, in
         projection.reset()
         applied[name] = catch_up(projection, system.log)
     return applied
+
+
+def connect_oauth(
+    system: System,
+    org_id: str,
+    request: OAuthRequest,
+    at: datetime | None,
+    *,
+    custom: bool,
+    echo: Callable[[str], Any],
+    choose: Callable[[Sequence[Tenant]], Tenant] | None,
+) -> tuple[Organisation, list[str], Tenant]:
+    """Connect through OAuth (or a custom connection): store the tokens sealed, then record
+    the connection in the ledger."""
+    _ = system.tokens.box  # refuse before the browser dance if tokens could not be stored
+    if custom:
+        tokens, tenant = custom_connection(request, system.xero)
+    else:
+        tokens, tenant = authorize(request, system.xero, echo, choose)
+    now = datetime.now(UTC)
+    system.tokens.save(stored(org_id, request, tokens, tenant, custom=custom, now=now))
+    org, requested = connect(
+        system, org_id, request.urls.api, tenant.tenant_id, at, CUSTOM if custom else OAUTH
+    )
+    return org, requested, tenant
+
+
+def disconnect(system: System, org_id: str) -> list[str]:
+    """Revoke an organisation's tokens (best effort), forget them, and record the
+    disconnection; returns notes on what could not be done at Xero."""
+    notes: list[str] = []
+    saved = system.tokens.load(org_id) if system.tokens.has(org_id) else None
+    if saved is not None:
+        identity = system.xero.identity(saved.urls, saved.client_id, saved.client_secret)
+        try:
+            if saved.connection_id and saved.access_token:
+                identity.delete_connection(saved.access_token, saved.connection_id)
+            if saved.refresh_token:
+                identity.revoke(saved.refresh_token)
+        except XeroError as exc:
+            notes.append(f"Xero did not confirm the revocation ({exc}); the tokens are forgotten")
+        system.tokens.delete(org_id)
+    system.ledger.disconnect(org_id, "disconnected by a user")
+    return notes
+
+
+def check_account(system: System, org_id: str, code: str, purpose: str) -> str:
+    """Check an account code against the organisation's chart in Xero before it is saved;
+    raises ``ConfigurationError`` with Xero's reason to refuse it. Returns what was checked."""
+    org = system.ledger.organisation(org_id)
+    if org is None or org.connection is None:
+        return "not checked against Xero: the organisation is not connected"
+    client = system.xero_client(org, lambda call: None)
+    try:
+        data = client.get("list_accounts", "/Accounts")
+    except XeroError as exc:
+        raise ConfigurationError(
+            f"could not read the chart of accounts from Xero ({exc}); use --no-check to save "
+            "the mapping without checking"
+        ) from exc
+    accounts = list(data.get("Accounts") or []) if isinstance(data, dict) else []
+    check = check_payment_account if purpose == "payment" else check_sales_account
+    account = check(code, accounts)
+    return f"checked against Xero: {account.get('Name')} ({account.get('Type')})"

@@ -26,18 +26,36 @@ from outbox.xero.errors import (
     element_errors,
     validation_messages,
 )
+from outbox.xero.identity import (
+    BROAD_SCOPES,
+    CUSTOM_BROAD_SCOPES,
+    CUSTOM_GRANULAR_SCOPES,
+    GRANULAR_SCOPES,
+    IdentityUrls,
+    Tenant,
+    TokenSet,
+    XeroIdentity,
+)
 from outbox.xero.wire import dumps, idempotency_key, loads
 
 __all__ = [
     "API_PREFIX",
+    "BROAD_SCOPES",
+    "CUSTOM_BROAD_SCOPES",
+    "CUSTOM_GRANULAR_SCOPES",
+    "GRANULAR_SCOPES",
     "CallRecord",
+    "IdentityUrls",
     "Limits",
+    "Tenant",
     "TokenProvider",
+    "TokenSet",
     "XeroAuthError",
     "XeroClient",
     "XeroConnections",
     "XeroDuplicateNumberError",
     "XeroError",
+    "XeroIdentity",
     "XeroNotFoundError",
     "XeroRateLimitError",
     "XeroRejectedError",

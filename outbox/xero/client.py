@@ -25,6 +25,7 @@ from outbox.xero.errors import (
     classify_exception,
     element_errors,
 )
+from outbox.xero.identity import IdentityUrls, XeroIdentity
 from outbox.xero.wire import dumps, loads
 
 API_PREFIX = "/api.xro/2.0"
@@ -438,9 +439,24 @@ def _document_summary(body: Mapping[str, Any], number_field: str) -> dict[str, A
 class XeroConnections:
     """The process's shared HTTP connection pool to Xero, and a ``XeroClient`` per tenant."""
 
-    def __init__(self, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        timeout: float = 30.0,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+    ) -> None:
         self.timeout = timeout
+        self.event_hooks = dict(event_hooks or {})
         self._http: httpx.Client | None = None
+
+    def http(self) -> httpx.Client:
+        """The shared pool (opened on first use)."""
+        if self._http is None:
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(self.timeout),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                event_hooks=self.event_hooks,
+            )
+        return self._http
 
     def client(
         self,
@@ -452,14 +468,13 @@ class XeroConnections:
         on_limits: Callable[[Limits], None] | None = None,
     ) -> XeroClient:
         """A client for one tenant, sharing the pool."""
-        if self._http is None:
-            self._http = httpx.Client(
-                timeout=httpx.Timeout(self.timeout),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            )
         return XeroClient(
-            self._http, base_url, tenant_id, token=token, on_call=on_call, on_limits=on_limits
+            self.http(), base_url, tenant_id, token=token, on_call=on_call, on_limits=on_limits
         )
+
+    def identity(self, urls: IdentityUrls, client_id: str, client_secret: str) -> XeroIdentity:
+        """The identity service for one app, sharing the pool."""
+        return XeroIdentity(self.http(), urls, client_id, client_secret)
 
     def close(self) -> None:
         """Close the pool (a later ``client`` opens a new one)."""
