@@ -136,6 +136,15 @@ class Document(Aggregate):
                 self.operation, self.request_version, False, self.final, self.error, self.timestamp
             )
 
+    class SyncDeferred(Aggregate.Event):
+        """Calls were made but the delivery must wait (a rate limit, or the connection was
+        refused); recorded so the history explains every call. The request stays open."""
+
+        operation: str
+        request_version: int
+        reason: str
+        calls: list[dict[str, Any]]
+
     def __init__(self, org_id: str, opensolar_id: str) -> None:
         self.org_id = org_id
         self.opensolar_id = opensolar_id
@@ -261,6 +270,21 @@ class Document(Aggregate):
             category=category,
             final=final,
             retry_at=retry_at,
+            calls=calls,
+        )
+        return True
+
+    def record_deferral(
+        self, operation: str, request_version: int, reason: str, calls: list[dict[str, Any]]
+    ) -> bool:
+        """Record calls of a delivery that has to wait; False if the request was resolved."""
+        if not self._is_open(request_version):
+            return False
+        self.trigger_event(
+            self.SyncDeferred,
+            operation=operation,
+            request_version=request_version,
+            reason=reason,
             calls=calls,
         )
         return True

@@ -227,7 +227,6 @@ class SyncLedger(Application[UUID]):
         sent: InvoiceFields | PaymentFields | None,
         detail: str,
         calls: list[dict[str, Any]],
-        contact: ContactMatch | None = None,
     ) -> bool:
         """Record that Xero accepted a delivery; False if its request was already resolved."""
 
@@ -236,10 +235,7 @@ class SyncLedger(Application[UUID]):
             changed = doc.record_success(operation, request_version, xero_id, sent, detail, calls)
             if changed and operation == OP_INVOICE and isinstance(doc, Invoice):
                 doc.after_invoice_synced()
-            aggregates: list[Aggregate] = [doc]
-            if contact is not None:
-                aggregates.append(self._matched(doc.org_id, contact))
-            self.save(*aggregates)
+            self.save(doc)
             return changed
 
         return self._retrying(command)
@@ -255,7 +251,6 @@ class SyncLedger(Application[UUID]):
         final: bool,
         retry_at: datetime | None,
         calls: list[dict[str, Any]],
-        contact: ContactMatch | None = None,
     ) -> bool:
         """Record a failed delivery (final, or to be retried at ``retry_at``)."""
 
@@ -270,13 +265,39 @@ class SyncLedger(Application[UUID]):
                 retry_at=retry_at,
                 calls=calls,
             )
-            aggregates: list[Aggregate] = [doc]
-            if contact is not None:
-                aggregates.append(self._matched(doc.org_id, contact))
-            self.save(*aggregates)
+            self.save(doc)
             return changed
 
         return self._retrying(command)
+
+    def record_deferral(
+        self,
+        doc_id: UUID,
+        operation: str,
+        request_version: int,
+        reason: str,
+        calls: list[dict[str, Any]],
+    ) -> bool:
+        """Record the calls of a delivery that must wait (rate limit, refused connection)."""
+
+        def command() -> bool:
+            doc = self.document(doc_id)
+            changed = doc.record_deferral(operation, request_version, reason, calls)
+            if changed:
+                self.save(doc)
+            return changed
+
+        return self._retrying(command)
+
+    def record_contact(self, org_id: str, contact: ContactMatch) -> None:
+        """Remember which Xero contact a customer was matched to (as soon as it is known)."""
+
+        def command() -> None:
+            customer = self._matched(org_id, contact)
+            if customer.pending_events:
+                self.save(customer)
+
+        self._retrying(command)
 
     def _matched(self, org_id: str, contact: ContactMatch) -> Customer:
         customer = self.customer(org_id, contact.customer) or Customer.register(

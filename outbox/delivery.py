@@ -11,13 +11,14 @@ ledger.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.customer import Customer
+from domain.customer import Customer, customer_key
 from domain.documents import OP_CREDIT_NOTE, OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
 from domain.errors import MappingError
 from domain.ledger import ContactMatch, SyncLedger
@@ -43,6 +44,8 @@ from outbox.xero import (
 )
 
 NAME_TAKEN = "already assigned to another contact"
+ContactLock = Callable[[str, CustomerFields], AbstractContextManager[None]]
+"""Serialises contact resolution per (organisation, customer)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,6 @@ class Succeeded:
     xero_id: str
     sent: InvoiceFields | PaymentFields | None
     detail: str
-    contact: ContactMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,18 @@ Outcome = Succeeded | Refused | Skipped | Waiting
 class Delivery:
     """Delivers one message for one organisation through one ``XeroClient``."""
 
-    def __init__(self, ledger: SyncLedger, client: XeroClient, tenant_id: str) -> None:
+    def __init__(
+        self,
+        ledger: SyncLedger,
+        client: XeroClient,
+        tenant_id: str,
+        *,
+        contact_lock: ContactLock | None = None,
+    ) -> None:
         self.ledger = ledger
         self.client = client
         self.tenant_id = tenant_id
-        self.contact: ContactMatch | None = None
+        self.contact_lock = contact_lock
 
     def run(self, message: Message, document: Document, org: Organisation) -> Outcome:
         """Deliver ``message`` for ``document`` (raises ``XeroError`` on Xero's failures)."""
@@ -114,7 +123,13 @@ class Delivery:
     # contacts ---------------------------------------------------------------------------------
 
     def contact_id(self, org_id: str, customer: CustomerFields, message: Message) -> str:
-        """The Xero contact for a customer: remembered, found by email, or created."""
+        """The Xero contact for a customer: remembered, found by email, or created (one
+        lookup at a time per customer, so two invoices never create two contacts)."""
+        guard = self.contact_lock(org_id, customer) if self.contact_lock else nullcontext()
+        with guard:
+            return self._contact_id(org_id, customer, message)
+
+    def _contact_id(self, org_id: str, customer: CustomerFields, message: Message) -> str:
         remembered = self.ledger.customer(org_id, customer)
         if remembered is not None:
             known = remembered.contact_for(self.tenant_id)
@@ -128,10 +143,11 @@ class Delivery:
             chosen, how = choose_contact(active, customer)
         else:
             chosen, how = self._create_contact(customer, message), "created"
-        self.contact = ContactMatch(
+        match = ContactMatch(
             customer, self.tenant_id, str(chosen["ContactID"]), str(chosen.get("Name", "")), how
         )
-        return self.contact.contact_id
+        self.ledger.record_contact(org_id, match)
+        return match.contact_id
 
     def _create_contact(self, customer: CustomerFields, message: Message) -> dict[str, Any]:
         names = [customer.name]
@@ -141,8 +157,11 @@ class Delivery:
             names.append(f"{customer.name} (OpenSolar customer {customer.id})")
         for index, name in enumerate(names):
             body = contact_payload(customer, name=name)
+            key = idempotency_key(
+                self.tenant_id, "contact", customer_key(customer), str(message.attempts), body
+            )
             try:
-                return self.client.create_contact(body, self._key(message, "contact", body))
+                return self.client.create_contact(body, key)
             except XeroRejectedError as exc:
                 name_taken = any(NAME_TAKEN in m for m in exc.messages)
                 if not name_taken or index == len(names) - 1:
@@ -195,7 +214,6 @@ class Delivery:
             str(created["InvoiceID"]),
             fields,
             f"invoice {number} created in Xero ({status}, total {created.get('Total', '?')})",
-            self.contact,
         )
 
     def _adopt_invoice(
@@ -216,7 +234,6 @@ class Delivery:
             str(existing["InvoiceID"]),
             fields,
             f"invoice {fields.invoice_number} {how}",
-            self.contact,
         )
 
     # credit notes -----------------------------------------------------------------------------
@@ -246,7 +263,7 @@ class Delivery:
                     raise
         credit_id = str(credit["CreditNoteID"])
         detail = self._allocate(message, credit, invoice_id, sent.invoice_number, day)
-        return Succeeded(credit_id, sent, f"credit note {number}: {detail}", self.contact)
+        return Succeeded(credit_id, sent, f"credit note {number}: {detail}")
 
     def _allocate(
         self,

@@ -2,7 +2,14 @@
 into the ledger as an event. The ledger, not the outbox, is the record: a message is finished by
 the outbox writer when it sees the outcome in the log.
 
-The per-message boundary in ``deliver_one`` is the one place that catches broadly: whatever goes
+Several organisations are served at once (a pool of worker threads); each organisation has at
+most ``org_concurrency`` deliveries in flight and its calls are paced under its per-minute limit,
+with the app-wide limit shared by all. A 429 pauses the organisation for exactly ``Retry-After``;
+the daily limit parks it ("Xero daily limit reached; resumes at 14:05 UTC") while the others
+carry on; a refused connection records it Disconnected. On stop, no new message is claimed, the
+calls in flight finish and their outcomes are recorded, and nothing is left claimed.
+
+The per-message boundary in ``_deliver`` is the one place that catches broadly: whatever goes
 wrong with one document is logged with its id, recorded as a failure where it belongs to the
 document, and the relay moves on to the next.
 """
@@ -13,16 +20,22 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
+from domain.customer import customer_key
 from domain.errors import DomainError
 from domain.ledger import SyncLedger
+from domain.opensolar import Customer as CustomerFields
 from domain.organisation import Organisation
-from outbox.delivery import Delivery, Refused, Skipped, Succeeded, Waiting
+from outbox.delivery import Delivery, Outcome, Refused, Skipped, Succeeded, Waiting
+from outbox.limits import Budget, Pacer, PacingStoppedError, SlidingWindow
+from outbox.orgstate import OrgStateStore
 from outbox.retry import (
     AUTHENTICATION,
     DAILY_LIMIT,
@@ -36,6 +49,7 @@ from outbox.retry import (
 from outbox.store import Message, OutboxStore
 from outbox.xero import (
     CallRecord,
+    Limits,
     XeroAuthError,
     XeroClient,
     XeroError,
@@ -46,11 +60,22 @@ from projections.base import LogReader, Projection, catch_up
 
 log = logging.getLogger("syncledger.relay")
 
-ClientFactory = Callable[[Organisation, Callable[[CallRecord], None]], XeroClient]
-"""Builds a Xero client for an organisation's connection, reporting each call to a callback."""
-
 WAIT_RETRY_SECONDS = 30.0
 NOT_CONNECTED_RETRY_SECONDS = 60.0
+DEFAULT_PARK_SECONDS = 3600.0
+AUTH_PARK_SECONDS = 30.0
+
+
+class ClientFactory(Protocol):
+    """Builds a Xero client for an organisation's connection."""
+
+    def __call__(
+        self,
+        org: Organisation,
+        on_call: Callable[[CallRecord], None],
+        on_limits: Callable[[Limits], None] | None = None,
+        pace: Callable[[], None] | None = None,
+    ) -> XeroClient: ...
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,11 @@ class RelaySettings:
     lease_seconds: float = 300.0
     poll_interval: float = 0.25
     idle_max_wait: float = 900.0
+    workers: int = 16
+    org_concurrency: int = 5
+    org_minute_budget: int = 55
+    app_minute_budget: int = 9500
+    minute_window: float = 60.0
 
 
 @dataclass
@@ -72,9 +102,12 @@ class RelayReport:
     skipped: int = 0
     deferred: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def count(self, outcome: str) -> None:
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+    def count(self, name: str) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + 1)
+            self.outcomes[name] = self.outcomes.get(name, 0) + 1
 
 
 def category_of(exc: XeroError) -> tuple[str, float | None]:
@@ -89,7 +122,7 @@ def category_of(exc: XeroError) -> tuple[str, float | None]:
 
 
 class Relay:
-    """Delivers the outbox to Xero, one message at a time."""
+    """Delivers the outbox to Xero."""
 
     def __init__(
         self,
@@ -100,6 +133,7 @@ class Relay:
         clients: ClientFactory,
         *,
         followers: Sequence[Projection] = (),
+        org_state: OrgStateStore | None = None,
         policy: RetryPolicy | None = None,
         settings: RelaySettings | None = None,
         owner: str = "relay",
@@ -112,66 +146,172 @@ class Relay:
         self.log_reader = log_reader
         self.clients = clients
         self.followers = tuple(followers)
+        self.org_state = org_state
         self.policy = policy or RetryPolicy()
         self.settings = settings or RelaySettings()
         self.owner = owner
         self.clock = clock
         self.rng = rng or random.Random()
-        self.parked: dict[str, tuple[float, str]] = {}
         self.report = RelayReport()
+        self.stop = threading.Event()
+        self.parked: dict[str, tuple[float, str]] = {}
+        self._windows: dict[str, SlidingWindow] = {}
+        self._app = SlidingWindow(
+            Budget(self.settings.app_minute_budget, self.settings.minute_window)
+        )
+        self._limits: dict[str, tuple[Limits, float]] = {}
+        self._guard = threading.Lock()
+        self._customer_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._writer_lock = threading.Lock()
 
-    # loop -------------------------------------------------------------------------------------
+    # shared state ------------------------------------------------------------------------------
+
+    def window(self, org: str) -> SlidingWindow:
+        """The organisation's call window (created on first use)."""
+        with self._guard:
+            found = self._windows.get(org)
+            if found is None:
+                found = SlidingWindow(
+                    Budget(self.settings.org_minute_budget, self.settings.minute_window)
+                )
+                self._windows[org] = found
+            return found
+
+    @contextmanager
+    def customer_lock(self, org: str, customer: CustomerFields) -> Iterator[None]:
+        """One contact lookup or creation at a time per customer (no duplicate contacts)."""
+        key = (org, customer_key(customer))
+        with self._guard:
+            lock = self._customer_locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
+
+    def parked_orgs(self) -> tuple[str, ...]:
+        """Organisations that wait (daily limit) until a moment has passed."""
+        now = self.clock()
+        with self._guard:
+            for org, (until, _reason) in list(self.parked.items()):
+                if until <= now:
+                    del self.parked[org]
+                    if self.org_state is not None:
+                        self.org_state.unpark(org)
+            return tuple(sorted(self.parked))
 
     def catch_up(self) -> None:
         """Bring the outbox (and the other projections this process keeps fresh) up to date."""
-        catch_up(self.writer, self.log_reader)
-        for follower in self.followers:
-            catch_up(follower, self.log_reader)
+        with self._writer_lock:
+            catch_up(self.writer, self.log_reader)
+            for follower in self.followers:
+                catch_up(follower, self.log_reader)
 
-    def parked_orgs(self) -> tuple[str, ...]:
-        """Organisations that wait (daily limit, lost connection) until a moment has passed."""
-        now = self.clock()
-        for org, (until, _reason) in list(self.parked.items()):
-            if until <= now:
-                del self.parked[org]
-        return tuple(sorted(self.parked))
+    def _flush_limits(self) -> None:
+        with self._guard:
+            seen, self._limits = self._limits, {}
+        if seen and self.org_state is not None:
+            self.org_state.observe(seen)
+
+    # loop -------------------------------------------------------------------------------------
 
     def run(self, *, until_idle: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Deliver until stopped (or, with ``until_idle``, until nothing is left to do now)."""
-        stop = stop or threading.Event()
+        self.stop = stop or threading.Event()
         self.report = RelayReport()
         released = self.store.release_all(self.owner)
         if released:
             log.info("released %d claims left by an earlier run of %s", released, self.owner)
-        while not stop.is_set():
-            if self.deliver_one():
-                continue
-            wait = self.settings.poll_interval
-            if until_idle:
-                due = self.store.next_due(self.parked_orgs())
-                if due is None:
-                    break
-                wait = due - self.clock()
-                if wait > self.settings.idle_max_wait:
-                    log.info("next retry is due in %.0f s; stopping (until idle)", wait)
-                    break
-                wait = max(0.0, min(wait, 5.0))
-            stop.wait(wait)
+        if self.org_state is not None:
+            self.parked.update(self.org_state.parked(self.clock()))
+        in_flight: dict[Future[None], Message] = {}
+        per_org: dict[str, int] = {}
+        with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="relay") as pool:
+            try:
+                while not self.stop.is_set():
+                    launched = self._dispatch(pool, in_flight, per_org)
+                    self._flush_limits()
+                    if launched:
+                        continue
+                    if in_flight:
+                        done, _ = wait(
+                            list(in_flight),
+                            timeout=self.settings.poll_interval,
+                            return_when=FIRST_COMPLETED,
+                        )
+                        self._reap(done, in_flight, per_org)
+                        continue
+                    pause = self.settings.poll_interval
+                    if until_idle:
+                        due = self.store.next_due(self.parked_orgs())
+                        if due is None:
+                            break
+                        pause = due - self.clock()
+                        if pause > self.settings.idle_max_wait:
+                            log.info("next delivery is due in %.0f s; stopping (until idle)", pause)
+                            break
+                        pause = max(0.0, min(pause, 5.0))
+                    self.stop.wait(pause)
+            finally:
+                done, _ = wait(list(in_flight))
+                self._reap(done, in_flight, per_org)
+                self._flush_limits()
+                self.store.release_all(self.owner)
         return self.report
 
+    def _dispatch(
+        self,
+        pool: ThreadPoolExecutor,
+        in_flight: dict[Future[None], Message],
+        per_org: dict[str, int],
+    ) -> int:
+        done = [f for f in in_flight if f.done()]
+        self._reap(done, in_flight, per_org)
+        self.catch_up()
+        launched = 0
+        while len(in_flight) < self.settings.workers and not self.stop.is_set():
+            full = tuple(o for o, n in per_org.items() if n >= self.settings.org_concurrency)
+            excluded = tuple(sorted(set(self.parked_orgs()) | set(full)))
+            message = self.store.claim(
+                self.owner, self.clock(), self.settings.lease_seconds, excluded
+            )
+            if message is None:
+                break
+            per_org[message.org] = per_org.get(message.org, 0) + 1
+            in_flight[pool.submit(self._work, message)] = message
+            launched += 1
+        return launched
+
+    def _reap(
+        self,
+        done: Any,
+        in_flight: dict[Future[None], Message],
+        per_org: dict[str, int],
+    ) -> None:
+        for future in done:
+            message = in_flight.pop(future, None)
+            if message is None:
+                continue
+            per_org[message.org] = per_org.get(message.org, 1) - 1
+            error = future.exception()
+            if error is not None:
+                log.error("delivery of %s failed outside its boundary: %s", message.doc_id, error)
+
+    def _work(self, message: Message) -> None:
+        try:
+            self._deliver(message)
+            with self._writer_lock:
+                catch_up(self.writer, self.log_reader)
+        finally:
+            self.store.release(message.id, self.owner)
+
     def deliver_one(self) -> bool:
-        """Claim and deliver one due message; False if none is due."""
+        """Claim and deliver one due message in this thread; False if none is due."""
         self.catch_up()
         message = self.store.claim(
             self.owner, self.clock(), self.settings.lease_seconds, self.parked_orgs()
         )
         if message is None:
             return False
-        try:
-            self._deliver(message)
-        finally:
-            self.store.release(message.id, self.owner)
-        catch_up(self.writer, self.log_reader)
+        self._work(message)
+        self._flush_limits()
         return True
 
     # one message ------------------------------------------------------------------------------
@@ -180,38 +320,46 @@ class Relay:
         calls: list[CallRecord] = []
         started = time.perf_counter()
         delivery: Delivery | None = None
+        reference = message.doc_id
         try:
             document = self.ledger.document(UUID(message.doc_id))
+            reference = document.reference
             org = self.ledger.organisation(document.org_id)
             connection = org.connection if org is not None else None
             if org is None or connection is None:
                 self._defer(message, NOT_CONNECTED_RETRY_SECONDS, "organisation not connected")
                 return
-            client = self.clients(org, calls.append)
-            delivery = Delivery(self.ledger, client, connection.tenant_id)
+            pacer = Pacer(self.window(message.org), self._app, self.stop)
+
+            def observe(seen: Limits) -> None:
+                with self._guard:
+                    self._limits[message.org] = (seen, self.clock())
+                pacer.observe(seen)
+
+            client = self.clients(org, calls.append, on_limits=observe, pace=pacer)
+            delivery = Delivery(
+                self.ledger, client, connection.tenant_id, contact_lock=self.customer_lock
+            )
             outcome = delivery.run(message, document, org)
+        except PacingStoppedError:
+            log.info("stopping: %s (%s) left for the next run", reference, message.operation)
+            return
         except XeroError as exc:
             category, retry_after = category_of(exc)
             self._failed(message, category, str(exc), retry_after, calls, delivery)
         except (DomainError, ValueError, KeyError, TypeError, LookupError) as exc:
-            log.exception("internal error delivering %s (%s)", message.doc_id, message.operation)
+            log.exception("internal error delivering %s (%s)", reference, message.operation)
             self._failed(message, INTERNAL, f"internal error: {exc}", None, calls, delivery)
         except Exception as exc:
-            log.exception("unexpected error delivering %s (%s)", message.doc_id, message.operation)
-            self._failed(
-                message,
-                INTERNAL,
-                f"internal error: {type(exc).__name__}: {exc}",
-                None,
-                calls,
-                delivery,
-            )
+            log.exception("unexpected error delivering %s (%s)", reference, message.operation)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            self._failed(message, INTERNAL, error, None, calls, delivery)
         else:
             self._done(message, outcome, calls)
         finally:
-            self._log(message, calls, time.perf_counter() - started)
+            self._log(message, reference, calls, time.perf_counter() - started)
 
-    def _done(self, message: Message, outcome: Any, calls: list[CallRecord]) -> None:
+    def _done(self, message: Message, outcome: Outcome, calls: list[CallRecord]) -> None:
         doc_id = UUID(message.doc_id)
         records = [c.as_dict() for c in calls]
         if isinstance(outcome, Succeeded):
@@ -223,10 +371,8 @@ class Relay:
                 outcome.sent,
                 outcome.detail,
                 records,
-                contact=outcome.contact,
             )
-            self.report.delivered += 1
-            self.report.count("synced")
+            self.report.count("delivered")
         elif isinstance(outcome, Refused):
             self.ledger.record_failure(
                 doc_id,
@@ -238,14 +384,13 @@ class Relay:
                 retry_at=None,
                 calls=records,
             )
-            self.report.failed += 1
             self.report.count("failed")
         elif isinstance(outcome, Waiting):
             self._defer(message, WAIT_RETRY_SECONDS, outcome.reason)
         elif isinstance(outcome, Skipped):
-            catch_up(self.writer, self.log_reader)
+            with self._writer_lock:
+                catch_up(self.writer, self.log_reader)
             self.store.drop(message.id)
-            self.report.skipped += 1
             self.report.count("skipped")
             log.info("skipped %s (%s): %s", message.doc_id, message.operation, outcome.reason)
 
@@ -261,39 +406,52 @@ class Relay:
         attempt = message.attempts + 1
         decision = self.policy.decide(category, error, attempt, self.rng.random(), retry_after)
         now = self.clock()
-        if decision.park:
-            until = now + (decision.delay if decision.delay is not None else 3600.0)
-            org = message.org
-            self.parked[org] = (until, error)
-            self._defer(message, until - now, error)
-            if category == AUTHENTICATION:
-                self._connection_lost(org, error)
-            else:
-                log.warning("organisation %s parked until %s: %s", org, _utc(until), error)
-            return
+        records = [c.as_dict() for c in calls]
+        doc_id = UUID(message.doc_id)
         if not decision.record:
-            self._defer(message, decision.delay or 1.0, error)
+            if calls:
+                self.ledger.record_deferral(
+                    doc_id, message.operation, message.request_version, error, records
+                )
+            if decision.park:
+                until = self._park(message.org, category, decision.delay, error)
+                self._defer(message, max(1.0, until - now), error)
+            else:
+                delay = decision.delay or 1.0
+                self.window(message.org).pause(delay)
+                self._defer(message, delay, error)
             return
         retry_at = None
         if not decision.final and decision.delay is not None:
             retry_at = datetime.fromtimestamp(now, UTC) + timedelta(seconds=decision.delay)
         self.ledger.record_failure(
-            UUID(message.doc_id),
+            doc_id,
             message.operation,
             message.request_version,
             decision.error,
             category,
             final=decision.final,
             retry_at=retry_at,
-            calls=[c.as_dict() for c in calls],
-            contact=delivery.contact if delivery is not None else None,
+            calls=records,
         )
-        if decision.final:
-            self.report.failed += 1
-            self.report.count("failed")
+        self.report.count("failed" if decision.final else "retrying")
+
+    def _park(self, org: str, category: str, delay: float | None, error: str) -> float:
+        if category == AUTHENTICATION:
+            delay = AUTH_PARK_SECONDS
+        until = self.clock() + (delay if delay is not None else DEFAULT_PARK_SECONDS)
+        if category == AUTHENTICATION:
+            reason = f"Xero connection lost: {error}"
+            self._connection_lost(org, error)
         else:
-            self.report.retrying += 1
-            self.report.count("retrying")
+            resumes = datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC")
+            reason = f"Xero daily limit reached; resumes at {resumes}"
+            log.warning("organisation %s: %s", org, reason)
+        with self._guard:
+            self.parked[org] = (until, reason)
+        if self.org_state is not None and category != AUTHENTICATION:
+            self.org_state.park(org, until, reason)
+        return until
 
     def _connection_lost(self, org: str, error: str) -> None:
         """Record that Xero no longer accepts this organisation's connection; its documents
@@ -311,21 +469,19 @@ class Relay:
 
     def _defer(self, message: Message, seconds: float, reason: str) -> None:
         self.store.defer(message.id, self.clock() + seconds)
-        self.report.deferred += 1
+        self.report.count("deferred")
         log.info("deferred %s (%s) %.0f s: %s", message.doc_id, message.operation, seconds, reason)
 
-    def _log(self, message: Message, calls: list[CallRecord], seconds: float) -> None:
+    def _log(
+        self, message: Message, reference: str, calls: list[CallRecord], seconds: float
+    ) -> None:
         last = calls[-1] if calls else None
         log.info(
             "delivery org=%s doc=%s op=%s calls=%d xero_status=%s duration_ms=%.0f",
             message.org,
-            message.doc_id,
+            reference,
             message.operation,
             len(calls),
             last.status if last else "-",
             seconds * 1000,
         )
-
-
-def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -16,7 +16,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
 
 READY = "ready"
 WAITING = "waiting"
@@ -44,6 +43,7 @@ class Message:
     look_first: bool
     last_error: str | None
     claims: int
+    requested_at: float
 
     @property
     def uncertain(self) -> bool:
@@ -84,6 +84,7 @@ class OutboxWriteBatch(ABC):
         request_version: int,
         position: int,
         waits_for: str | None,
+        requested_at: float,
     ) -> None:
         """Insert a message (ignored if one exists for the same document and request)."""
 
@@ -160,8 +161,8 @@ class OutboxStore(ABC):
         """How many messages are in each state."""
 
     @abstractmethod
-    def oldest_open(self) -> Any:
-        """The position of the oldest open message, or None."""
+    def oldest_open(self) -> float | None:
+        """When the oldest open message was requested (epoch seconds), or None."""
 
     def iter_open(self) -> Iterator[Message]:
         """Every open message, oldest first."""

@@ -52,6 +52,7 @@ def _ddl(db: Database) -> list[str]:
             claimed_by TEXT,
             claimed_until DOUBLE PRECISION,
             claims INTEGER NOT NULL DEFAULT 0,
+            requested_at DOUBLE PRECISION NOT NULL,
             UNIQUE (doc_id, request_version)
         )""",
         "CREATE INDEX IF NOT EXISTS outbox_messages_open ON outbox_messages (state, position)",
@@ -70,7 +71,7 @@ def _ddl(db: Database) -> list[str]:
 
 _COLUMNS = (
     "id, doc_id, org, kind, operation, request_version, position, state, waits_for, not_before, "
-    "attempts, look_first, last_error, claims"
+    "attempts, look_first, last_error, claims, requested_at"
 )
 _OPEN = "('ready', 'waiting')"
 
@@ -91,6 +92,7 @@ def _message(values: Any) -> Message:
         look_first,
         last_error,
         claims,
+        requested_at,
     ) = values
     return Message(
         id=id_,
@@ -107,6 +109,7 @@ def _message(values: Any) -> Message:
         look_first=bool(look_first),
         last_error=last_error,
         claims=claims,
+        requested_at=requested_at,
     )
 
 
@@ -154,11 +157,12 @@ class _WriteBatch(OutboxWriteBatch):
         request_version: int,
         position: int,
         waits_for: str | None,
+        requested_at: float,
     ) -> None:
         self.conn.execute(
             "INSERT INTO outbox_messages (doc_id, org, kind, operation, "
-            "request_version, position, state, waits_for) VALUES (?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (doc_id, request_version) DO NOTHING",
+            "request_version, position, state, waits_for, requested_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (doc_id, request_version) DO NOTHING",
             (
                 doc_id,
                 org,
@@ -168,6 +172,7 @@ class _WriteBatch(OutboxWriteBatch):
                 position,
                 WAITING if waits_for else READY,
                 waits_for,
+                requested_at,
             ),
         )
 
@@ -264,7 +269,7 @@ class SQLOutboxStore(OutboxStore):
                 "WHERE id=?",
                 (owner, now + lease, message.id),
             )
-        return _message((*found[:-1], message.claims + 1))
+        return _message((*found[:-2], message.claims + 1, found[-1]))
 
     def release(self, message_id: int, owner: str) -> None:
         with self.db.write() as conn:
@@ -328,10 +333,12 @@ class SQLOutboxStore(OutboxStore):
             found = conn.all("SELECT state, COUNT(*) FROM outbox_messages GROUP BY state")
         return {str(state): int(count) for state, count in found}
 
-    def oldest_open(self) -> Any:
+    def oldest_open(self) -> float | None:
         with self.db.read() as conn:
-            found = conn.one(f"SELECT MIN(position) FROM outbox_messages WHERE state IN {_OPEN}")
-        return found[0] if found else None
+            found = conn.one(
+                f"SELECT MIN(requested_at) FROM outbox_messages WHERE state IN {_OPEN}"
+            )
+        return float(found[0]) if found and found[0] is not None else None
 
 
 __all__ = ["OPEN_STATES", "SQLOutboxStore"]

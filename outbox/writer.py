@@ -88,7 +88,14 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
         if waits_for is not None and batch.is_synced(waits_for):
             waits_for = None
         batch.add_message(
-            doc_id, org, kind, event.operation, event.originator_version, position, waits_for
+            doc_id,
+            org,
+            kind,
+            event.operation,
+            event.originator_version,
+            position,
+            waits_for,
+            event.timestamp.timestamp(),
         )
     elif isinstance(event, Document.SyncSucceeded):
         batch.finish(doc_id, event.request_version, DONE, None)

@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.ledger import SyncLedger
 from domain.organisation import Organisation
+from outbox.orgstate import OrgStateStore
 from outbox.relay import Relay, RelaySettings
 from outbox.retry import RetryPolicy
 from outbox.secrets import SecretBox
@@ -63,6 +64,7 @@ class System:
     outbox_store: OutboxStore
     outbox: OutboxWriter
     tokens: TokenStore
+    org_state: OrgStateStore
     _xero: XeroConnections | None = field(default=None, repr=False)
     _token_manager: TokenManager | None = field(default=None, repr=False)
 
@@ -96,6 +98,7 @@ class System:
             outbox_store=outbox_store,
             outbox=OutboxWriter(outbox_store),
             tokens=TokenStore(database, lambda: SecretBox(settings.secret_key)),
+            org_state=OrgStateStore(database),
             _xero=xero,
         )
 
@@ -124,6 +127,7 @@ class System:
         org: Organisation,
         on_call: Callable[[CallRecord], None],
         on_limits: Callable[[Limits], None] | None = None,
+        pace: Callable[[], None] | None = None,
     ) -> XeroClient:
         """A Xero client for an organisation's current connection (with its tokens, if it was
         connected through OAuth)."""
@@ -137,9 +141,14 @@ class System:
                 token=self.token_manager.provider(org.org_id),
                 on_call=on_call,
                 on_limits=on_limits,
+                pace=pace,
             )
         return self.xero.client(
-            connection.xero_url, connection.tenant_id, on_call=on_call, on_limits=on_limits
+            connection.xero_url,
+            connection.tenant_id,
+            on_call=on_call,
+            on_limits=on_limits,
+            pace=pace,
         )
 
     def relay(self, owner: str = "relay", rng: random.Random | None = None) -> Relay:
@@ -152,6 +161,7 @@ class System:
             self.log,
             self.xero_client,
             followers=[self.status],
+            org_state=self.org_state,
             policy=RetryPolicy(
                 max_attempts=settings.retry_max_attempts,
                 base_delay=settings.retry_base_seconds,
@@ -161,6 +171,11 @@ class System:
                 lease_seconds=settings.relay_lease_seconds,
                 poll_interval=settings.relay_poll_seconds,
                 idle_max_wait=settings.idle_max_wait_seconds,
+                workers=settings.relay_workers,
+                org_concurrency=settings.org_concurrency,
+                org_minute_budget=settings.org_minute_budget,
+                app_minute_budget=settings.app_minute_budget,
+                minute_window=settings.limit_window_seconds,
             ),
             owner=owner,
             rng=rng,

@@ -31,6 +31,11 @@ class Settings:
     relay_lease_seconds: float = 300.0
     idle_max_wait_seconds: float = 900.0
     batch_size: int = 500
+    relay_workers: int = 16
+    org_concurrency: int = 5
+    org_minute_budget: int = 55
+    app_minute_budget: int = 9500
+    limit_window_seconds: float = 60.0
     log_level: str = "WARNING"
     log_format: str = "text"
     secret_key: str | None = field(default=None, repr=False)
@@ -58,6 +63,11 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "SYNCLEDGER_RELAY_LEASE_SECONDS": ("relay_lease_seconds", float),
     "SYNCLEDGER_IDLE_MAX_WAIT_SECONDS": ("idle_max_wait_seconds", float),
     "SYNCLEDGER_BATCH_SIZE": ("batch_size", int),
+    "SYNCLEDGER_RELAY_WORKERS": ("relay_workers", int),
+    "SYNCLEDGER_ORG_CONCURRENCY": ("org_concurrency", int),
+    "SYNCLEDGER_ORG_MINUTE_BUDGET": ("org_minute_budget", int),
+    "SYNCLEDGER_APP_MINUTE_BUDGET": ("app_minute_budget", int),
+    "SYNCLEDGER_LIMIT_WINDOW_SECONDS": ("limit_window_seconds", float),
     "SYNCLEDGER_LOG_LEVEL": ("log_level", str),
     "SYNCLEDGER_LOG_FORMAT": ("log_format", str),
     "SYNCLEDGER_SECRET_KEY": ("secret_key", str),

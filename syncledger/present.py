@@ -67,6 +67,8 @@ def event_summary(event: Any) -> str:
         final = "failed" if event.final else "attempt failed"
         retry = f"; retry at {event.retry_at.isoformat()}" if event.retry_at else ""
         return f"{event.operation} {final} ({event.category}): {event.error}{retry}"
+    if isinstance(event, Document.SyncDeferred):
+        return f"{event.operation} deferred: {event.reason}"
     if kind == "Received":
         return "first change received"
     return kind

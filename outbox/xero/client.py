@@ -95,8 +95,10 @@ class XeroClient:
         token: TokenProvider | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
         on_limits: Callable[[Limits], None] | None = None,
+        pace: Callable[[], None] | None = None,
     ) -> None:
         self.http = http
+        self.pace = pace
         self.base_url = base_url.rstrip("/")
         self.tenant_id = tenant_id
         self.token = token
@@ -139,12 +141,18 @@ class XeroClient:
         )
         content = dumps(body).encode() if body is not None else None
         refreshed = False
+        attempted = False
         started = time.perf_counter()
         try:
             while True:
                 headers = self._headers(key, refreshed)
                 if content is not None:
                     headers["Content-Type"] = "application/json"
+                if self.pace is not None:
+                    self.pace()
+                if not attempted:
+                    started = time.perf_counter()
+                attempted = True
                 try:
                     response = self.http.request(
                         method,
@@ -182,7 +190,7 @@ class XeroClient:
             return data
         finally:
             record.duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            if self.on_call is not None:
+            if attempted and self.on_call is not None:
                 self.on_call(record)
 
     def _limits(self, response: httpx.Response) -> None:
@@ -466,10 +474,17 @@ class XeroConnections:
         token: TokenProvider | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
         on_limits: Callable[[Limits], None] | None = None,
+        pace: Callable[[], None] | None = None,
     ) -> XeroClient:
         """A client for one tenant, sharing the pool."""
         return XeroClient(
-            self.http(), base_url, tenant_id, token=token, on_call=on_call, on_limits=on_limits
+            self.http(),
+            base_url,
+            tenant_id,
+            token=token,
+            on_call=on_call,
+            on_limits=on_limits,
+            pace=pace,
         )
 
     def identity(self, urls: IdentityUrls, client_id: str, client_secret: str) -> XeroIdentity:

@@ -1,0 +1,111 @@
+"""What relays know about each organisation right now: the limits Xero last reported, whether
+the organisation is parked (daily limit reached) and until when.
+
+This is operational state, not history: it is written by relays, read by ``status`` (the reason a
+document waits), ``health`` and the metrics, and never needed to rebuild anything. Portable SQL
+over the ``Database`` port (table ``relay_organisations``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from outbox.xero import Limits
+from projections.database import Database
+
+
+@dataclass(frozen=True)
+class OrgState:
+    """One organisation as the relays see it."""
+
+    org: str
+    minute_remaining: int | None
+    day_remaining: int | None
+    app_remaining: int | None
+    observed_at: float | None
+    parked_until: float | None
+    parked_reason: str | None
+
+    def parked(self, now: float) -> bool:
+        """True while the organisation waits."""
+        return self.parked_until is not None and self.parked_until > now
+
+
+_COLUMNS = (
+    "org, minute_remaining, day_remaining, app_remaining, observed_at, parked_until, parked_reason"
+)
+
+
+class OrgStateStore:
+    """``relay_organisations`` on any ``Database``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.script(
+            [
+                """CREATE TABLE IF NOT EXISTS relay_organisations (
+                    org TEXT PRIMARY KEY,
+                    minute_remaining INTEGER,
+                    day_remaining INTEGER,
+                    app_remaining INTEGER,
+                    observed_at DOUBLE PRECISION,
+                    parked_until DOUBLE PRECISION,
+                    parked_reason TEXT
+                )"""
+            ]
+        )
+
+    def observe(self, limits: dict[str, tuple[Limits, float]]) -> None:
+        """Record the limits Xero last reported, per organisation (with when)."""
+        if not limits:
+            return
+        with self.db.write() as tx:
+            tx.many(
+                "INSERT INTO relay_organisations (org, minute_remaining, day_remaining, "
+                "app_remaining, observed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (org) DO UPDATE "
+                "SET minute_remaining=COALESCE(excluded.minute_remaining, "
+                "relay_organisations.minute_remaining), "
+                "day_remaining=COALESCE(excluded.day_remaining, "
+                "relay_organisations.day_remaining), "
+                "app_remaining=COALESCE(excluded.app_remaining, "
+                "relay_organisations.app_remaining), "
+                "observed_at=excluded.observed_at",
+                [
+                    (org, seen.minute, seen.day, seen.app_minute, at)
+                    for org, (seen, at) in sorted(limits.items())
+                ],
+            )
+
+    def park(self, org: str, until: float, reason: str) -> None:
+        """The organisation waits until ``until`` (epoch seconds), for ``reason``."""
+        with self.db.write() as tx:
+            tx.execute(
+                "INSERT INTO relay_organisations (org, parked_until, parked_reason) "
+                "VALUES (?, ?, ?) ON CONFLICT (org) DO UPDATE SET "
+                "parked_until=excluded.parked_until, parked_reason=excluded.parked_reason",
+                (org, until, reason),
+            )
+
+    def unpark(self, org: str) -> None:
+        """The organisation no longer waits."""
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE relay_organisations SET parked_until=NULL, parked_reason=NULL WHERE org=?",
+                (org,),
+            )
+
+    def parked(self, now: float) -> dict[str, tuple[float, str]]:
+        """Organisations parked at ``now``: until when, and why."""
+        with self.db.read() as tx:
+            rows = tx.all(
+                "SELECT org, parked_until, parked_reason FROM relay_organisations "
+                "WHERE parked_until IS NOT NULL AND parked_until>?",
+                (now,),
+            )
+        return {str(org): (float(until), str(reason or "")) for org, until, reason in rows}
+
+    def all(self) -> list[OrgState]:
+        """Every organisation a relay has seen."""
+        with self.db.read() as tx:
+            rows = tx.all(f"SELECT {_COLUMNS} FROM relay_organisations ORDER BY org")
+        return [OrgState(*row) for row in rows]
