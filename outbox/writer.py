@@ -56,15 +56,20 @@ class OutboxWriter(Projection):
         self.store.reset()
 
     def process_batch(self, log: LogReader, limit: int) -> int:
-        with self.store.write_batch() as batch:
-            recorded = log.read(batch.position, limit, relevant)
+        # Read first, then write (see StatusProjection.process_batch).
+        while True:
+            start = self.store.position()
+            recorded = log.read(start, limit, relevant)
             if not recorded:
                 return 0
-            for item in recorded:
-                if item.event is not None:
-                    apply(batch, item.position, item.event)
-            batch.advance(recorded[-1].position)
-            return len(recorded)
+            with self.store.write_batch() as batch:
+                if batch.position != start:
+                    continue
+                for item in recorded:
+                    if item.event is not None:
+                        apply(batch, item.position, item.event)
+                batch.advance(recorded[-1].position)
+                return len(recorded)
 
 
 def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:

@@ -335,6 +335,10 @@ class StatusStore(ABC):
         """The payment rows against one invoice."""
 
     @abstractmethod
+    def organisations(self) -> list[OrgRow]:
+        """Every organisation the log has named, with its connection."""
+
+    @abstractmethod
     def counts(self) -> dict[str, int]:
         """How many visible documents are in each status."""
 
@@ -354,20 +358,26 @@ class StatusProjection(Projection):
         self.store.reset()
 
     def process_batch(self, log: LogReader, limit: int) -> int:
-        with self.store.batch() as batch:
-            recorded = log.read(batch.position, limit)
+        # The log is read before the write transaction starts: holding our write lock while
+        # waiting on the ledger's own connections could deadlock with a ledger writer.
+        while True:
+            start = self.store.position()
+            recorded = log.read(start, limit)
             if not recorded:
                 return 0
-            rows: dict[str, StatusRow | None] = {}
-            orgs: dict[str, OrgRow | None] = {}
-            for item in recorded:
-                self._apply(batch, rows, orgs, item.event)
-            batch.save(
-                [r for r in rows.values() if r is not None],
-                [o for o in orgs.values() if o is not None],
-                recorded[-1].position,
-            )
-            return len(recorded)
+            with self.store.batch() as batch:
+                if batch.position != start:
+                    continue  # another process applied these meanwhile: read on from there
+                rows: dict[str, StatusRow | None] = {}
+                orgs: dict[str, OrgRow | None] = {}
+                for item in recorded:
+                    self._apply(batch, rows, orgs, item.event)
+                batch.save(
+                    [r for r in rows.values() if r is not None],
+                    [o for o in orgs.values() if o is not None],
+                    recorded[-1].position,
+                )
+                return len(recorded)
 
     @staticmethod
     def _apply(

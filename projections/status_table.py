@@ -185,6 +185,13 @@ class SQLStatusStore(StatusStore):
             )
         return [row_from(r) for r in found]
 
+    def organisations(self) -> list[OrgRow]:
+        with self.db.read() as tx:
+            rows = tx.all(
+                "SELECT key, org, connected_at, tenant_id FROM status_organisations ORDER BY org"
+            )
+        return [OrgRow(*r) for r in rows]
+
     def counts(self) -> dict[str, int]:
         with self.db.read() as tx:
             found = tx.all(

@@ -717,15 +717,32 @@ def sync(
                 f"{since!r} is not a date YYYY-MM-DD", param_hint="--since"
             ) from None
     with opened(ctx, db) as system:
-        report = service.sync(
-            system, docs, not_attempted=not_attempted, org=org, since=since_date, dry_run=dry_run
+        plan = service.plan_sync(
+            system, docs, not_attempted=not_attempted, org=org, since=since_date
         )
+        for line in service.estimate(system, plan.rows):
+            click.echo(line, err=True)
+        with click.progressbar(
+            length=len(plan.rows),
+            label="requesting" if not dry_run else "planning",
+            file=sys.stderr,
+        ) as bar:
+            report = service.sync(
+                system,
+                docs,
+                not_attempted=not_attempted,
+                org=org,
+                since=since_date,
+                dry_run=dry_run,
+                progress=bar.update,
+            )
     _print_report(report, "no Not Attempted documents")
     if report.refused:
         ctx.exit(1)
 
 
 @main.command()
+@click.argument("doc", metavar="[DOC]", required=False)
 @click.option(
     "--projection",
     type=click.Choice(["status", "outbox", "all"]),
@@ -734,27 +751,86 @@ def sync(
     help="Which projection to rebuild.",
 )
 @click.option(
-    "--dry-run", is_flag=True, help="Say how many events would be replayed; change nothing."
+    "--dry-run",
+    is_flag=True,
+    help="Change nothing: say how many events would be replayed, or with DOC print each call "
+    "that would be sent to Xero.",
 )
+@org_option
 @db_option
 @click.pass_context
 @handle_errors
-def replay(ctx: click.Context, projection: str, dry_run: bool, db: str | None) -> None:
-    """Drop projections and rebuild them from the log.
+def replay(
+    ctx: click.Context,
+    doc: str | None,
+    projection: str,
+    dry_run: bool,
+    org: str | None,
+    db: str | None,
+) -> None:
+    """Drop projections and rebuild them from the log, or re-drive one document's deliveries.
 
     Rebuilding the outbox never re-sends what is already Synced: messages are finished by the
     outcomes recorded in the log. Refuses to rebuild the outbox while a relay is running.
+    With DOC (INV-00019, invoice:1042), the document's open deliveries are made due now
+    (idempotent: a Synced document sends nothing); --dry-run prints the calls instead.
     """
     with opened(ctx, db) as system:
+        if doc is not None:
+            for line in service.replay_document(system, doc, org, dry_run=dry_run, echo=click.echo):
+                click.echo(line)
+            return
         rebuilds_outbox = projection in ("outbox", "all") and not dry_run
         if rebuilds_outbox and RelayLock(system.settings.db).held_elsewhere():
             raise Failure(
                 "a relay is running against this database: stop it before replaying the outbox"
             )
-        applied = service.replay(system, projection, dry_run=dry_run)
+        head = system.log.head()
+        with click.progressbar(length=max(head, 1), label="replaying", file=sys.stderr) as bar:
+            last: dict[str, int] = {}
+
+            def progress(name: str, done: int, total: int) -> None:
+                bar.update(done - last.get(name, 0))
+                last[name] = done
+
+            applied = service.replay(system, projection, dry_run=dry_run, progress=progress)
     verb = "would replay" if dry_run else "replayed"
     for name, count in applied.items():
         click.echo(f"{name}: {verb} {count} events")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+@click.pass_context
+@handle_errors
+def health(ctx: click.Context, as_json: bool, db: str | None) -> None:
+    """Show how far behind each projection is, the outbox depth by state, the oldest pending
+    delivery's age, and per organisation: connection, calls left this minute and today, and
+    whether it is parked. Reads only; it brings nothing up to date."""
+    with opened(ctx, db) as system:
+        running = RelayLock(system.settings.db).held_elsewhere()
+        report = service.health(system, running)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+        return
+    click.echo(f"log head: {report.head}; relay running: {'yes' if running else 'no'}")
+    for name, values in report.projections.items():
+        click.echo(f"projection {name}: at {values['position']}, {values['lag']} events behind")
+    depth = ", ".join(f"{state} {count}" for state, count in report.outbox.items())
+    click.echo(f"outbox: {depth}")
+    if report.oldest_pending_seconds is not None:
+        click.echo(f"oldest pending delivery: {report.oldest_pending_seconds:.0f} s old")
+    for org in report.organisations:
+        minute, day = org["calls_left_this_minute"], org["calls_left_today"]
+        parts = [
+            "connected" if org["connected"] else "not connected",
+            f"calls left this minute {'?' if minute is None else minute}",
+            f"today {'?' if day is None else day}",
+        ]
+        if org["parked_until"]:
+            parts.append(f"parked until {org['parked_until']} ({org['parked_reason']})")
+        click.echo(f"organisation {org['org']}: " + ", ".join(parts))
 
 
 # sandbox and demo -----------------------------------------------------------------------------
@@ -767,6 +843,17 @@ def _attach_sandbox() -> None:
 
 
 _attach_sandbox()
+
+
+def _attach_web() -> None:
+    from syncledger.web.cli import serve_command, users_group, webhook_group
+
+    main.add_command(serve_command, "serve")
+    main.add_command(users_group, "users")
+    main.add_command(webhook_group, "webhook")
+
+
+_attach_web()
 
 
 @main.command()

@@ -5,6 +5,7 @@ it up to the end of the log.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,10 +24,20 @@ from domain.errors import (
 )
 from domain.opensolar import Change, parse_change, parse_change_object
 from domain.organisation import Organisation
+from outbox.delivery import Delivery
+from outbox.dryrun import DryRunXero
+from outbox.store import OPEN_STATES, WAITING
 from outbox.tokens import CUSTOM, OAUTH
 from outbox.xero import Tenant, XeroError
 from projections.base import catch_up
-from projections.status import FAILED, NOT_ATTEMPTED, StatusFilter, StatusRow, StatusView
+from projections.status import (
+    FAILED,
+    NOT_ATTEMPTED,
+    PENDING,
+    StatusFilter,
+    StatusRow,
+    StatusView,
+)
 from syncledger.bootstrap import System
 from syncledger.connect import OAuthRequest, authorize, custom_connection, stored
 
@@ -152,9 +163,19 @@ def refresh(system: System) -> None:
 
 
 def statuses(system: System, where: StatusFilter) -> list[StatusView]:
-    """Current statuses (fresh)."""
+    """Current statuses (fresh); a Pending document of a parked organisation says why it waits
+    ("Xero daily limit reached; resumes at 14:05 UTC")."""
     refresh(system)
-    return list(system.status_store.rows(where))
+    parked = system.org_state.parked(time.time())
+    views = list(system.status_store.rows(where))
+    if not parked:
+        return views
+    return [
+        StatusView(v.row, parked[v.row.org][1])
+        if v.row.status == PENDING and v.row.org in parked
+        else v
+        for v in views
+    ]
 
 
 def resolve(system: System, reference: str, org: str | None) -> StatusRow:
@@ -229,17 +250,24 @@ def retry(
     return report
 
 
-def sync(
+@dataclass
+class SyncPlan:
+    """The documents a ``sync`` would request, and the references it could not use."""
+
+    rows: list[StatusRow]
+    refused: list[str]
+
+
+def plan_sync(
     system: System,
     references: Iterable[str],
     *,
     not_attempted: bool,
     org: str | None,
     since: date | None = None,
-    dry_run: bool = False,
-) -> CommandReport:
-    """Request delivery of Not Attempted documents (named, or all of them); an invoice brings
-    its Not Attempted paid payments along."""
+) -> SyncPlan:
+    """The Not Attempted documents to request: the ones named, or every one (of ``org``,
+    dated on or after ``since``); invoices first, oldest first."""
     refresh(system)
     report = CommandReport()
     if not_attempted:
@@ -251,8 +279,56 @@ def sync(
         rows.sort(key=lambda r: (r.kind != "invoice", r.moment or "", r.number))
     else:
         rows = _rows_for(system, references, org, report)
-    seen: set[str] = set()
+    unique = list({r.doc_id: r for r in rows}.values())
+    return SyncPlan(unique, report.refused)
+
+
+def estimate(system: System, rows: Sequence[StatusRow]) -> list[str]:
+    """How many Xero calls a sync will take per organisation, and how long at its limits."""
+    lines: list[str] = []
+    states = {s.org: s for s in system.org_state.all()}
+    budget = system.settings.org_minute_budget
+    window = system.settings.limit_window_seconds
+    by_org: dict[str, list[StatusRow]] = {}
     for row in rows:
+        by_org.setdefault(row.org, []).append(row)
+    for org, docs in sorted(by_org.items()):
+        customers = {r.email or r.customer for r in docs if r.kind == "invoice"}
+        calls = len(docs) + len(customers)
+        minutes = calls / budget * window / 60
+        state = states.get(org)
+        day = state.day_remaining if state is not None else None
+        text = (
+            f"organisation {org}: {len(docs)} documents, about {calls} Xero calls "
+            f"(up to {len(customers)} contact lookups), about {minutes:.1f} minutes at "
+            f"{budget} calls a minute"
+        )
+        if day is not None:
+            text += f"; Xero reported {day} calls left today"
+            if calls > day:
+                text += " (more than that: the rest waits for tomorrow's allowance)"
+        lines.append(text)
+    return lines
+
+
+def sync(
+    system: System,
+    references: Iterable[str],
+    *,
+    not_attempted: bool,
+    org: str | None,
+    since: date | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> CommandReport:
+    """Request delivery of Not Attempted documents (named, or all of them); an invoice brings
+    its Not Attempted paid payments along."""
+    plan = plan_sync(system, references, not_attempted=not_attempted, org=org, since=since)
+    report = CommandReport(refused=list(plan.refused))
+    seen: set[str] = set()
+    for row in plan.rows:
+        if progress is not None:
+            progress(1)
         if row.doc_id in seen:
             continue
         seen.add(row.doc_id)
@@ -319,18 +395,146 @@ def _moment_of(document: Document) -> datetime | None:
     return None
 
 
-def replay(system: System, which: str, *, dry_run: bool = False) -> dict[str, int]:
-    """Drop and rebuild projections from the log; return how many events each applied."""
+def replay(
+    system: System,
+    which: str,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Drop and rebuild projections from the log; return how many events each applied.
+    ``progress(name, done, total)`` is called after every batch."""
     names = ["status", "outbox"] if which == "all" else [which]
     applied: dict[str, int] = {}
+    head = system.log.head()
     for name in names:
         projection = system.projections[name]
         if dry_run:
-            applied[name] = system.log.head() - projection.position()
+            applied[name] = head - projection.position()
             continue
         projection.reset()
-        applied[name] = catch_up(projection, system.log)
+        done = 0
+
+        def step(count: int, name: str = name) -> None:
+            nonlocal done
+            done += count
+            if progress is not None:
+                progress(name, done, head)
+
+        applied[name] = catch_up(projection, system.log, progress=step)
     return applied
+
+
+def replay_document(
+    system: System, reference: str, org: str | None, *, dry_run: bool, echo: Callable[[str], Any]
+) -> list[str]:
+    """Re-drive one document's open deliveries now (idempotent: what is Synced sends nothing);
+    with ``dry_run``, print each call that would be made instead."""
+    refresh(system)
+    row = resolve(system, reference, org)
+    messages = [m for m in system.outbox_store.messages(row.doc_id) if m.state in OPEN_STATES]
+    if not messages:
+        return [f"nothing to send: {row.number} ({row.document}) is {row.status}"]
+    lines: list[str] = []
+    for message in messages:
+        if message.state == WAITING:
+            lines.append(f"{row.number}: {message.operation} waits for another document")
+            continue
+        if dry_run:
+            lines.append(f"{row.number}: {message.operation} would make these calls:")
+            document = system.ledger.document(UUID(row.doc_id))
+            organisation = system.ledger.organisation(document.org_id)
+            if organisation is None or organisation.connection is None:
+                lines.append("  (the organisation is not connected)")
+                continue
+            client = DryRunXero(organisation.connection.tenant_id, echo)
+            for line in lines:
+                echo(line)
+            lines = []
+            outcome = Delivery(system.ledger, client, organisation.connection.tenant_id).run(
+                message, document, organisation
+            )
+            lines.append(f"  → {type(outcome).__name__.lower()}: {_outcome_text(outcome)}")
+            continue
+        system.outbox_store.defer(message.id, 0.0)
+        lines.append(f"{row.number}: {message.operation} is due now; the relay will send it")
+    return lines
+
+
+def _outcome_text(outcome: Any) -> str:
+    for attribute in ("detail", "error", "reason"):
+        value = getattr(outcome, attribute, None)
+        if value:
+            return str(value)
+    return ""
+
+
+@dataclass
+class Health:
+    """What ``health`` reports: projection lag, outbox depth, and each organisation."""
+
+    head: int
+    projections: dict[str, dict[str, int]]
+    outbox: dict[str, int]
+    oldest_pending_seconds: float | None
+    organisations: list[dict[str, Any]]
+    relay_running: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "log_head": self.head,
+            "projections": self.projections,
+            "outbox": self.outbox,
+            "oldest_pending_seconds": self.oldest_pending_seconds,
+            "organisations": self.organisations,
+            "relay_running": self.relay_running,
+        }
+
+
+def health(system: System, relay_running: bool) -> Health:
+    """A read-only report (it brings nothing up to date, so lag is real)."""
+    now = time.time()
+    head = system.log.head()
+    projections = {
+        name: {"position": p.position(), "lag": head - p.position()}
+        for name, p in system.projections.items()
+    }
+    depth = {state: 0 for state in ("ready", "waiting", "done", "failed", "dropped")}
+    depth.update(system.outbox_store.depth())
+    oldest = system.outbox_store.oldest_open()
+    states = {s.org: s for s in system.org_state.all()}
+    orgs = sorted(set(states) | {o.org for o in system.status_store.organisations()})
+    organisations: list[dict[str, Any]] = []
+    for org_id in orgs:
+        organisation = system.ledger.organisation(org_id)
+        connection = organisation.connection if organisation else None
+        state = states.get(org_id)
+        parked = state is not None and state.parked(now)
+        organisations.append(
+            {
+                "org": org_id,
+                "connected": connection is not None,
+                "tenant_id": connection.tenant_id if connection else None,
+                "connection_method": connection.method if connection else None,
+                "calls_left_this_minute": state.minute_remaining if state else None,
+                "calls_left_today": state.day_remaining if state else None,
+                "limits_observed_at": _iso(state.observed_at) if state else None,
+                "parked_until": _iso(state.parked_until) if state and parked else None,
+                "parked_reason": state.parked_reason if state and parked else None,
+            }
+        )
+    return Health(
+        head=head,
+        projections=projections,
+        outbox=depth,
+        oldest_pending_seconds=round(now - oldest, 1) if oldest is not None else None,
+        organisations=organisations,
+        relay_running=relay_running,
+    )
+
+
+def _iso(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
 
 
 def connect_oauth(

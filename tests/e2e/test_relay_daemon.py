@@ -1,0 +1,369 @@
+"""The relay daemon through the real CLI: organisations served side by side within their limits,
+clean stops, ordering, retries, replays and health."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import BIN, Cli, start_sandbox, stop_process
+from tests.factories import invoice_change, ndjson, payment_change
+
+pytestmark = pytest.mark.e2e
+
+
+def background_relay(
+    cli: Cli, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BIN), "relay", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**cli.env(), **(env or {})},
+        cwd=cli.workdir,
+    )
+
+
+def wait_for(condition, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def faults(sandbox, **settings) -> None:
+    httpx.post(f"{sandbox.url}/sandbox/faults", json=settings).raise_for_status()
+
+
+def claimed(cli: Cli) -> int:
+    with sqlite3.connect(cli.db) as conn:
+        return conn.execute(
+            "SELECT COUNT(*) FROM outbox_messages WHERE claimed_by IS NOT NULL"
+        ).fetchone()[0]
+
+
+def setup_org(cli: Cli, org: str, url: str, tenant: str) -> None:
+    cli("connect", org, "--xero-url", url, "--tenant-id", tenant, "--at", "2026-11-01T00:00:00Z")
+    for category in ("sales", "discounts"):
+        cli("config", "map-account", org, category, "200", "--no-check")
+    cli("config", "map-tax", org, "GST", "OUTPUT")
+    cli("config", "payment-account", org, "090", "--no-check")
+
+
+def test_three_organisations_one_failing_one_at_its_daily_limit(cli, tmp_path):
+    healthy_and_limited = start_sandbox(
+        "--tenants",
+        "2",
+        "--minute-window",
+        "6",
+        "--minute-limit",
+        "60",
+        "--day-limit",
+        "30",
+        "--day-window",
+        "3600",
+    )
+    failing = start_sandbox("--fault-rate", "503=1.0", "--seed", "4")
+    relay = None
+    try:
+        a, b = healthy_and_limited.tenant_ids
+        setup_org(cli, "A", healthy_and_limited.url, a)
+        setup_org(cli, "B", healthy_and_limited.url, b)
+        setup_org(cli, "C", failing.url, failing.tenant_id)
+        changes = [
+            invoice_change(
+                100 + i, org_id="A", customer={"id": i, "name": f"A{i}", "email": f"a{i}@x.com"}
+            )
+            for i in range(8)
+        ]
+        changes += [
+            invoice_change(
+                200 + i, org_id="B", customer={"id": i, "name": f"B{i}", "email": f"b{i}@x.com"}
+            )
+            for i in range(25)
+        ]
+        changes += [invoice_change(300 + i, org_id="C") for i in range(4)]
+        cli.ingest(ndjson(*changes))
+
+        relay = background_relay(
+            cli,
+            env={
+                "SYNCLEDGER_LIMIT_WINDOW_SECONDS": "6",
+                "SYNCLEDGER_RETRY_MAX_ATTEMPTS": "30",
+                "SYNCLEDGER_RETRY_BASE_SECONDS": "0.3",
+                "SYNCLEDGER_RETRY_MAX_SECONDS": "1",
+            },
+        )
+        started = time.monotonic()
+
+        def statuses(org: str) -> list[dict]:
+            return cli.status("--org", org)
+
+        assert wait_for(lambda: all(s["status"] == "Synced" for s in statuses("A")), 20)
+        healthy_done = time.monotonic() - started
+        assert all(s["status"] == "Pending" for s in statuses("C")), "C still answers 503"
+        assert healthy_done < 10, f"the healthy organisation took {healthy_done:.1f} s"
+
+        faults(failing, fault_rates={})
+        assert wait_for(lambda: all(s["status"] == "Synced" for s in statuses("C")), 30)
+
+        def b_parked() -> bool:
+            waiting = [s for s in statuses("B") if s["status"] == "Pending"]
+            return bool(waiting) and all(
+                (s["reason"] or "").startswith("Xero daily limit reached; resumes at")
+                for s in waiting
+            )
+
+        assert wait_for(b_parked, 30)
+        assert sum(s["status"] == "Synced" for s in statuses("B")) >= 10
+
+        requests_a = healthy_and_limited.requests(a)
+        assert [r for r in requests_a if r["status"] == 429] == [], (
+            "no 429 for the healthy organisation"
+        )
+        requests_b = healthy_and_limited.requests(b)
+        day_429 = [r for r in requests_b if r["status"] == 429]
+        first_429 = min(r["at"] for r in day_429)
+        after = [r for r in requests_b if r["at"] > first_429 + 1.0]
+        assert len(day_429) <= 5, "only the calls already in flight (at most 5) can meet the limit"
+        assert after == [], "a daily-limit 429 parks the organisation instead of retrying"
+        health = json.loads(cli("health", "--json").stdout)
+        b_health = next(o for o in health["organisations"] if o["org"] == "B")
+        assert b_health["parked_until"] and b_health["parked_reason"].startswith("Xero daily limit")
+    finally:
+        if relay is not None:
+            relay.send_signal(signal.SIGTERM)
+            relay.communicate(timeout=20)
+        stop_process(healthy_and_limited.process)
+        stop_process(failing.process)
+
+
+def test_sigterm_mid_backlog_stops_cleanly_and_a_restart_finishes_without_duplicates(
+    connected, sandbox
+):
+    faults(sandbox, latency_ms=40)
+    connected.ingest(
+        ndjson(
+            *[
+                invoice_change(i, customer={"id": i, "name": f"C{i}", "email": f"c{i}@x.com"})
+                for i in range(60)
+            ]
+        )
+    )
+    relay = background_relay(connected)
+    assert wait_for(lambda: len(sandbox.state()["invoices"]) >= 8, 30)
+
+    relay.send_signal(signal.SIGTERM)
+    stopping = time.monotonic()
+    _, err = relay.communicate(timeout=30)
+    took = time.monotonic() - stopping
+
+    assert relay.returncode == 0, err
+    assert took < 10
+    assert claimed(connected) == 0, "nothing is left claimed"
+    assert len(sandbox.state()["invoices"]) < 60, "the backlog was interrupted"
+
+    connected("relay", "--until-idle")
+
+    invoices = sandbox.state()["invoices"]
+    assert len(invoices) == 60
+    assert len({i["invoice_number"] for i in invoices}) == 60
+    assert {s["status"] for s in connected.status()} == {"Synced"}
+
+
+def test_a_second_relay_on_the_same_sqlite_file_refuses_to_start(connected):
+    first = background_relay(connected)
+    try:
+        time.sleep(1.0)
+        second = connected("relay", "--until-idle", ok=False)
+        assert second.returncode == 1
+        assert "another relay" in second.stderr and "only one relay" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=20)
+
+
+def _order(sandbox, *paths: str) -> list[str]:
+    seen = []
+    for r in sandbox.requests():
+        if r["method"] == "PUT":
+            for path in paths:
+                if r["path"].endswith(path) and r["status"] == 200:
+                    seen.append(path)
+    return seen
+
+
+def test_a_payment_ingested_before_its_invoice_is_delivered_after_it(connected, sandbox):
+    connected.ingest(ndjson(payment_change(3001, invoice_id=1042)))
+    connected("relay", "--until-idle")
+    assert (
+        connected.status_of("payment:3001")["reason"]
+        == "waiting for its invoice: not received from OpenSolar yet"
+    )
+
+    connected.ingest(ndjson(invoice_change(1042)))
+    connected("relay", "--until-idle")
+
+    assert _order(sandbox, "/Invoices", "/Payments") == ["/Invoices", "/Payments"]
+
+
+def test_a_cancellation_arriving_while_the_invoice_is_in_flight_is_credited_after_it(
+    connected, sandbox
+):
+    faults(sandbox, latency_ms=1500, fault_methods=["PUT"])
+    connected.ingest(ndjson(invoice_change(1042)))
+    relay = background_relay(connected)
+    try:
+        time.sleep(1.0)  # the invoice PUT is in flight
+        connected.ingest(
+            ndjson(invoice_change(1042, status="cancelled", timestamp="2026-11-21T00:00:00Z"))
+        )
+        assert wait_for(
+            lambda: connected.status_of("invoice:1042")["credit_note_id"] is not None, 30
+        )
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        relay.communicate(timeout=30)
+
+    assert _order(sandbox, "/Invoices", "/CreditNotes", "/Allocations") == [
+        "/Invoices",
+        "/CreditNotes",
+        "/Allocations",
+    ]
+    [invoice] = sandbox.state()["invoices"]
+    assert float(invoice["amount_due"]) == 0
+
+
+def test_a_transient_failure_ends_failed_after_the_last_attempt_and_retry_then_syncs(cli, sandbox):
+    setup_org(cli, "42", sandbox.url, sandbox.tenant_id)
+    faults(sandbox, fault_rates={"503": 1.0}, seed=2)
+    cli.ingest(ndjson(invoice_change(1042)))
+
+    subprocess.run(
+        [str(BIN), "relay", "--until-idle"],
+        env={**cli.env(), "SYNCLEDGER_RETRY_MAX_ATTEMPTS": "3"},
+        cwd=cli.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    failed = cli.status_of("invoice:1042")
+    assert failed["status"] == "Failed"
+    assert failed["error"].startswith("gave up after 3 attempts: 503 Service Unavailable")
+    faults(sandbox, fault_rates={})
+    cli("retry", "invoice:1042")
+    cli("relay", "--until-idle")
+    assert cli.status_of("invoice:1042")["status"] == "Synced"
+    assert len(sandbox.state()["invoices"]) == 1
+
+
+def test_replay_of_thousands_of_events_reproduces_status_and_sends_nothing(connected, sandbox):
+    history = [invoice_change(i, timestamp="2026-10-01T00:00:00Z") for i in range(900)]
+    history += [
+        invoice_change(i, status="viewed", timestamp="2026-10-02T00:00:00Z")
+        for i in range(0, 900, 3)
+    ]
+    history += [invoice_change(5000 + i) for i in range(12)] + [
+        payment_change(7000 + i, invoice_id=5000 + i) for i in range(6)
+    ]
+    connected.ingest(ndjson(*history))
+    connected("relay", "--until-idle")
+    before = connected("status", "--json", "--all").stdout
+    calls_before = len(sandbox.requests())
+    head = json.loads(connected("health", "--json").stdout)["log_head"]
+    assert head > 2000
+
+    result = connected("replay", "--projection", "all")
+    connected("relay", "--until-idle")
+
+    assert connected("status", "--json", "--all").stdout == before
+    assert len(sandbox.requests()) == calls_before
+    assert f"status: replayed {head} events" in result.stdout
+    nothing = connected("replay", "invoice:5000")
+    assert nothing.stdout.startswith("nothing to send: INV-5000 (invoice:5000) is Synced")
+    connected("relay", "--until-idle")
+    assert len(sandbox.requests()) == calls_before
+
+
+def test_replay_doc_dry_run_prints_the_calls_without_sending(connected, sandbox):
+    connected.ingest(ndjson(invoice_change(1042, timestamp="2026-10-01T00:00:00Z")))
+    connected("sync", "invoice:1042")
+    calls_before = len(sandbox.requests())
+
+    result = connected("replay", "invoice:1042", "--dry-run")
+
+    assert (
+        "PUT /api.xro/2.0/Invoices" in result.stdout
+        and '"InvoiceNumber":"INV-1042"' in result.stdout.replace(" ", "")
+    )
+    assert len(sandbox.requests()) == calls_before
+    assert connected.status_of("invoice:1042")["status"] == "Pending"
+
+
+def test_health_reports_lag_and_depths_of_a_known_backlog(connected):
+    before = json.loads(connected("health", "--json").stdout)
+    head_before = before["log_head"]
+    connected.ingest(
+        ndjson(
+            *[invoice_change(i) for i in range(10)],
+            *[payment_change(90 + i, invoice_id=555) for i in range(3)],
+        )
+    )
+
+    stale = json.loads(connected("health", "--json").stdout)
+    new_events = 10 * 3 + 3 * 3  # received, issued (or paid), sync requested
+    assert stale["log_head"] == head_before + new_events
+    for name in ("status", "outbox"):
+        assert stale["projections"][name]["lag"] == before["projections"][name]["lag"] + new_events
+
+    connected("status")  # reads are fresh: brings the projections up to date
+    fresh = json.loads(connected("health", "--json").stdout)
+
+    assert fresh["projections"]["status"]["lag"] == 0 and fresh["projections"]["outbox"]["lag"] == 0
+    assert fresh["outbox"]["ready"] == 10 and fresh["outbox"]["waiting"] == 3
+    assert fresh["oldest_pending_seconds"] is not None and fresh["oldest_pending_seconds"] >= 0
+    assert fresh["relay_running"] is False
+
+
+def test_relay_logs_one_json_line_per_delivery(connected):
+    connected.ingest(ndjson(invoice_change(1), invoice_change(2)))
+
+    result = connected("--log-format", "json", "relay", "--until-idle")
+
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    deliveries = [line for line in lines if line["message"].startswith("delivery ")]
+    assert len(deliveries) == 2
+    assert all(
+        "org=42" in d["message"]
+        and "op=invoice" in d["message"]
+        and "xero_status=200" in d["message"]
+        and "duration_ms=" in d["message"]
+        for d in deliveries
+    )
+    assert {"doc=invoice:1", "doc=invoice:2"} <= {
+        part for d in deliveries for part in d["message"].split()
+    }
+
+
+def test_sync_not_attempted_shows_an_estimate_and_a_progress_bar(connected):
+    connected.ingest(
+        ndjson(*[invoice_change(i, timestamp="2026-10-01T00:00:00Z") for i in range(5)])
+    )
+
+    result = connected("sync", "--not-attempted", "--org", "42", "--dry-run")
+
+    assert "organisation 42: 5 documents, about 6 Xero calls" in result.stderr
+    assert "planning" in result.stderr
+    assert result.stdout.count("would be sent") == 5
+    assert {s["status"] for s in connected.status()} == {"Not Attempted"}
