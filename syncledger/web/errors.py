@@ -1,0 +1,20 @@
+"""Errors of the web package; the CLI turns them into exit code 1, the app into HTTP answers.
+
+WebError
+├── AccountError          a user account cannot be created, changed or found
+└── WebhookSecretError    an organisation's webhook secret cannot be created or read
+"""
+
+from __future__ import annotations
+
+
+class WebError(Exception):
+    """Base of the errors raised by the web package."""
+
+
+class AccountError(WebError):
+    """A user account cannot be created, changed or found."""
+
+
+class WebhookSecretError(WebError):
+    """An organisation's webhook secret cannot be created or read."""
