@@ -210,15 +210,26 @@ class XeroSnapshot:
     tax_rates: dict[str, Decimal] | None = None
     account_tax: dict[str, str] | None = None
     notes: list[str] = field(default_factory=list)
+    _by_invoice: dict[str, list[XeroPayment]] | None = field(default=None, repr=False)
 
     def add(self, record: XeroRecord) -> None:
         """Hold one more record."""
+        self._by_invoice = None
         if isinstance(record, XeroInvoice):
             self.invoices[record.xero_id] = record
         elif isinstance(record, XeroCreditNote):
             self.credit_notes[record.xero_id] = record
         else:
             self.payments[record.xero_id] = record
+
+    def payments_on(self, invoice_id: str) -> list[XeroPayment]:
+        """The payments Xero holds against one invoice."""
+        if self._by_invoice is None:
+            self._by_invoice = {}
+            for payment in self.payments.values():
+                if payment.invoice_id:
+                    self._by_invoice.setdefault(payment.invoice_id, []).append(payment)
+        return self._by_invoice.get(invoice_id, [])
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind were read."""
@@ -553,12 +564,15 @@ def _succeeded_invoice(result: LedgerInvoice, event: Any) -> None:
             if lines is not None:
                 result.lines = lines
                 result.amount_types = str(request.get("line_amount_types") or "Exclusive")
-        if result.lines is None:
-            for call in (*_ok_calls(event, "find_invoice"), *_ok_calls(event, "get_invoice")):
+        # The total Xero reported when the invoice was created (or adopted) stands in when the
+        # lines' total cannot be computed (a tax rate unknown).
+        for name in ("create_invoice", "find_invoice", "get_invoice"):
+            for call in _ok_calls(event, name):
                 item = _response_item(call, "Invoices", "InvoiceID", result.xero_id)
                 total = _decimal(item.get("Total")) if item else None
                 if total is not None:
                     result.known_total = total
+                    return
     elif event.operation == OP_CREDIT_NOTE:
         result.credit_note_id = str(event.xero_id).lower()
         if sent is not None:
@@ -658,7 +672,7 @@ class Comparison:
         self.seen: set[str] = set()
         self._numbers: dict[str, tuple[str, str]] = {}
         self._credit_numbers: dict[str, tuple[str, str]] = {}
-        self._keys: dict[Any, tuple[str, str]] = {}
+        self._keys: dict[Any, list[tuple[str, str]]] = {}
         self._payments: dict[str, tuple[str, str]] = {}
 
     def _find(self, record: str, xero_id: str) -> XeroRecord | None:
@@ -726,10 +740,8 @@ class Comparison:
             add(category, "Synced", xero.status, f"invoice {xero.number} was {xero.status} in Xero")
             return None, None
         self._numbers.setdefault(xero.number.casefold(), (invoice.document, xero.xero_id))
-        self._keys.setdefault(
-            _key(xero.contact_id, xero.total, xero.reference, xero.date),
-            (invoice.document, invoice.number),
-        )
+        key = _key(xero.contact_id, xero.total, xero.reference, xero.date)
+        self._keys.setdefault(key, []).append((invoice.document, invoice.number))
         total = invoice.total(self.snapshot)
         if total is not None and xero.total is not None and total != xero.total:
             add(
@@ -813,7 +825,8 @@ class Comparison:
             )
 
         if xero is None:
-            add(MISSING, "Synced", None, f"Xero has no payment for {payment.document}")
+            if not payment.withdrawn:
+                add(MISSING, "Synced", None, f"Xero has no payment for {payment.document}")
             return
         if xero.status == "DELETED":
             if not payment.withdrawn:
@@ -867,11 +880,30 @@ class Comparison:
         expected = base - paid - allocated
         if expected == xero.amount_due:
             return
+        ours = {p.xero_id for p in payments}
+        extra = [
+            p
+            for p in self.snapshot.payments_on(xero.xero_id)
+            if p.xero_id not in ours and p.status not in GONE
+        ]
+        named = {p.opensolar_id for p in payments}
+        if (
+            extra
+            and all(p.opensolar_payment in named for p in extra)
+            and expected - sum((p.amount or ZERO for p in extra), ZERO) == xero.amount_due
+        ):
+            # Explained by second payments for the same OpenSolar payments: reported as
+            # duplicates, counted once.
+            return
         detail = (
             f"invoice {xero.number} amount due in Xero is {_money(xero.amount_due)}; the ledger "
             f"implies {_money(expected)} (total {_money(base)} - payments {_money(paid)} - "
             f"credit {_money(allocated)})"
         )
+        if extra:
+            detail += "; Xero also has payments the ledger did not send: " + ", ".join(
+                f"{_money(p.amount)} ({p.reference or p.xero_id})" for p in extra
+            )
         if found:
             # Already explained by what differs in this group: say it there, count it once.
             first = found[0]
@@ -993,26 +1025,26 @@ class Comparison:
             ]
         if owner is not None:
             return [_unexpected(INVOICE, owner, invoice.xero_id, invoice.number)]
-        same = self._keys.get(
-            _key(invoice.contact_id, invoice.total, invoice.reference, invoice.date)
-        )
-        if same is not None:
-            return [
-                Difference(
-                    DUPLICATE,
-                    INVOICE,
-                    same[0],
-                    invoice.number,
-                    invoice.xero_id,
-                    same[1],
-                    invoice.number,
-                    f"invoice {invoice.number} in Xero has the same contact, total "
-                    f"({_money(invoice.total)}) and "
-                    + (f"reference ({invoice.reference})" if invoice.reference else "date")
-                    + f" as {same[1]} ({same[0]})",
-                )
-            ]
-        return []
+        key = _key(invoice.contact_id, invoice.total, invoice.reference, invoice.date)
+        same = self._keys.get(key)
+        if not same:
+            return []
+        originals = " or ".join(f"{number} ({document})" for document, number in same)
+        return [
+            Difference(
+                DUPLICATE,
+                INVOICE,
+                same[0][0],
+                invoice.number,
+                invoice.xero_id,
+                same[0][1],
+                invoice.number,
+                f"invoice {invoice.number} in Xero has the same contact, total "
+                f"({_money(invoice.total)}) and "
+                + (f"reference ({invoice.reference})" if invoice.reference else "date")
+                + f" as {originals}",
+            )
+        ]
 
 
 def _unexpected(record: str, owner: Owner, xero_id: str, number: str) -> Difference:

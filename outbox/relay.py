@@ -33,6 +33,7 @@ from domain.errors import DomainError
 from domain.ledger import SyncLedger
 from domain.opensolar import Customer as CustomerFields
 from domain.organisation import Organisation
+from domain.redaction import redact, redact_text
 from outbox.delivery import Delivery, Outcome, Refused, Skipped, Succeeded, Waiting
 from outbox.limits import Budget, Pacer, PacingStoppedError, SlidingWindow
 from outbox.orgstate import OrgStateStore
@@ -361,7 +362,7 @@ class Relay:
 
     def _done(self, message: Message, outcome: Outcome, calls: list[CallRecord]) -> None:
         doc_id = UUID(message.doc_id)
-        records = [c.as_dict() for c in calls]
+        records = [redact(c.as_dict()) for c in calls]
         if isinstance(outcome, Succeeded):
             self.ledger.record_success(
                 doc_id,
@@ -404,9 +405,10 @@ class Relay:
         delivery: Delivery | None,
     ) -> None:
         attempt = message.attempts + 1
+        error = redact_text(error)
         decision = self.policy.decide(category, error, attempt, self.rng.random(), retry_after)
         now = self.clock()
-        records = [c.as_dict() for c in calls]
+        records = [redact(c.as_dict()) for c in calls]
         doc_id = UUID(message.doc_id)
         if not decision.record:
             if calls:

@@ -8,12 +8,13 @@ the outbox never re-sends what is already Synced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.documents import OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
 from domain.organisation import Organisation
 from outbox.store import DONE, DROPPED, FAILED, OutboxStore, OutboxWriteBatch
-from projections.base import LogReader, Projection
+from projections.base import LogReader, Projection, Recorded, apply_next_batch
 
 UNCERTAIN = "uncertain"
 RELEVANT_SUFFIXES: tuple[str, ...] = (
@@ -56,20 +57,16 @@ class OutboxWriter(Projection):
         self.store.reset()
 
     def process_batch(self, log: LogReader, limit: int) -> int:
-        # Read first, then write (see StatusProjection.process_batch).
-        while True:
-            start = self.store.position()
-            recorded = log.read(start, limit, relevant)
-            if not recorded:
-                return 0
-            with self.store.write_batch() as batch:
-                if batch.position != start:
-                    continue
-                for item in recorded:
-                    if item.event is not None:
-                        apply(batch, item.position, item.event)
-                batch.advance(recorded[-1].position)
-                return len(recorded)
+        return apply_next_batch(
+            self.store.position, self.store.write_batch, log, limit, _save, relevant
+        )
+
+
+def _save(batch: OutboxWriteBatch, recorded: Sequence[Recorded]) -> None:
+    for item in recorded:
+        if item.event is not None:
+            apply(batch, item.position, item.event)
+    batch.advance(recorded[-1].position)
 
 
 def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:

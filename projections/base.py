@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from eventsourcing.application import Application
 
@@ -83,6 +84,40 @@ class Projection(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Drop every row and the position, ready for a rebuild from the start of the log."""
+
+
+class PositionedBatch(Protocol):
+    """A projection transaction that knows the position it holds."""
+
+    position: int
+
+
+B = TypeVar("B", bound=PositionedBatch)
+
+
+def apply_next_batch(
+    position: Callable[[], int],
+    batch: Callable[[], AbstractContextManager[B]],
+    log: LogReader,
+    limit: int,
+    apply: Callable[[B, Sequence[Recorded]], None],
+    wanted: Callable[[str], bool] | None = None,
+) -> int:
+    """Read the next batch of the log, then apply it in one write transaction; return its size.
+
+    The log is read before the transaction starts: holding our write lock while waiting on the
+    ledger's own connections could deadlock with a ledger writer waiting on ours. If another
+    process moved the position meanwhile, the batch is read again from there."""
+    while True:
+        start = position()
+        recorded = log.read(start, limit, wanted)
+        if not recorded:
+            return 0
+        with batch() as held:
+            if held.position != start:
+                continue
+            apply(held, recorded)
+            return len(recorded)
 
 
 def catch_up(

@@ -30,7 +30,7 @@ from domain.documents import (
 from domain.ids import document_id
 from domain.opensolar import Change, InvoiceFields, PaymentFields
 from domain.organisation import Organisation
-from projections.base import LogReader, Projection
+from projections.base import LogReader, Projection, Recorded, apply_next_batch
 
 SYNCED = "Synced"
 PENDING = "Pending"
@@ -358,26 +358,18 @@ class StatusProjection(Projection):
         self.store.reset()
 
     def process_batch(self, log: LogReader, limit: int) -> int:
-        # The log is read before the write transaction starts: holding our write lock while
-        # waiting on the ledger's own connections could deadlock with a ledger writer.
-        while True:
-            start = self.store.position()
-            recorded = log.read(start, limit)
-            if not recorded:
-                return 0
-            with self.store.batch() as batch:
-                if batch.position != start:
-                    continue  # another process applied these meanwhile: read on from there
-                rows: dict[str, StatusRow | None] = {}
-                orgs: dict[str, OrgRow | None] = {}
-                for item in recorded:
-                    self._apply(batch, rows, orgs, item.event)
-                batch.save(
-                    [r for r in rows.values() if r is not None],
-                    [o for o in orgs.values() if o is not None],
-                    recorded[-1].position,
-                )
-                return len(recorded)
+        return apply_next_batch(self.store.position, self.store.batch, log, limit, self._save)
+
+    def _save(self, batch: StatusBatch, recorded: Sequence[Recorded]) -> None:
+        rows: dict[str, StatusRow | None] = {}
+        orgs: dict[str, OrgRow | None] = {}
+        for item in recorded:
+            self._apply(batch, rows, orgs, item.event)
+        batch.save(
+            [r for r in rows.values() if r is not None],
+            [o for o in orgs.values() if o is not None],
+            recorded[-1].position,
+        )
 
     @staticmethod
     def _apply(

@@ -24,6 +24,8 @@ from outbox.tables import SQLOutboxStore
 from outbox.tokens import CUSTOM, TokenManager, TokenStore
 from outbox.writer import OutboxWriter
 from outbox.xero import CallRecord, Limits, XeroClient, XeroConnections
+from projections.audit import AuditProjection, AuditStore
+from projections.audit_table import SQLAuditStore
 from projections.base import LedgerLog, Projection
 from projections.database import Database
 from projections.errors import StorageUnavailableError
@@ -63,6 +65,8 @@ class System:
     status: StatusProjection
     outbox_store: OutboxStore
     outbox: OutboxWriter
+    audit_store: AuditStore
+    audit: AuditProjection
     tokens: TokenStore
     org_state: OrgStateStore
     _xero: XeroConnections | None = field(default=None, repr=False)
@@ -88,6 +92,7 @@ class System:
         database = SQLiteDatabase(settings.db)
         status_store = SQLStatusStore(database)
         outbox_store = SQLOutboxStore(database)
+        audit_store = SQLAuditStore(database)
         return cls(
             settings=settings,
             ledger=ledger,
@@ -97,6 +102,8 @@ class System:
             status=StatusProjection(status_store),
             outbox_store=outbox_store,
             outbox=OutboxWriter(outbox_store),
+            audit_store=audit_store,
+            audit=AuditProjection(audit_store),
             tokens=TokenStore(database, lambda: SecretBox(settings.secret_key)),
             org_state=OrgStateStore(database),
             _xero=xero,
@@ -105,7 +112,7 @@ class System:
     @property
     def projections(self) -> dict[str, Projection]:
         """Every projection by name."""
-        return {"status": self.status, "outbox": self.outbox}
+        return {"status": self.status, "outbox": self.outbox, "audit": self.audit}
 
     @property
     def xero(self) -> XeroConnections:
@@ -160,7 +167,7 @@ class System:
             self.outbox,
             self.log,
             self.xero_client,
-            followers=[self.status],
+            followers=[self.status, self.audit],
             org_state=self.org_state,
             policy=RetryPolicy(
                 max_attempts=settings.retry_max_attempts,

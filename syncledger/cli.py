@@ -745,7 +745,7 @@ def sync(
 @click.argument("doc", metavar="[DOC]", required=False)
 @click.option(
     "--projection",
-    type=click.Choice(["status", "outbox", "all"]),
+    type=click.Choice(["status", "outbox", "audit", "all"]),
     default="all",
     show_default=True,
     help="Which projection to rebuild.",
@@ -854,6 +854,15 @@ def _attach_web() -> None:
 
 
 _attach_web()
+
+
+def _attach_audit() -> None:
+    from syncledger.audit.cli import audit_group
+
+    main.add_command(audit_group, "audit")
+
+
+_attach_audit()
 
 
 @main.command()

@@ -404,7 +404,7 @@ def replay(
 ) -> dict[str, int]:
     """Drop and rebuild projections from the log; return how many events each applied.
     ``progress(name, done, total)`` is called after every batch."""
-    names = ["status", "outbox"] if which == "all" else [which]
+    names = list(system.projections) if which == "all" else [which]
     applied: dict[str, int] = {}
     head = system.log.head()
     for name in names:

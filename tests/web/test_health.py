@@ -31,7 +31,7 @@ def test_health_reports_the_database_the_relay_and_the_lag(web: Running) -> None
     assert body["database"] == {"reachable": True}
     assert body["relay"] == {"enabled": False, "running": False}
     assert body["log_head"] > 0
-    assert set(body["lag"]) == {"status", "outbox"}
+    assert set(body["lag"]) == {"status", "outbox", "audit"}
 
 
 def test_metrics_count_documents_outbox_and_lag_in_prometheus_text(web: Running) -> None:

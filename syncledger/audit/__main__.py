@@ -1,0 +1,9 @@
+"""``python -m syncledger.audit``: the audit commands on their own, for use before (or without)
+``syncledger audit``."""
+
+from __future__ import annotations
+
+from syncledger.audit.cli import audit_group
+
+if __name__ == "__main__":
+    audit_group(prog_name="python -m syncledger.audit")
