@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
+
 from domain.customer import customer_key
 from domain.errors import DomainError
 from domain.ledger import SyncLedger
@@ -35,6 +37,7 @@ from domain.opensolar import Customer as CustomerFields
 from domain.organisation import Organisation
 from domain.redaction import redact, redact_text
 from outbox.delivery import Delivery, Outcome, Refused, Skipped, Succeeded, Waiting
+from outbox.leases import LeaseStore
 from outbox.limits import Budget, Pacer, PacingStoppedError, SlidingWindow
 from outbox.orgstate import OrgStateStore
 from outbox.retry import (
@@ -47,7 +50,7 @@ from outbox.retry import (
     UNCERTAIN,
     RetryPolicy,
 )
-from outbox.store import Message, OutboxStore
+from outbox.store import DONE, FAILED, Message, OutboxStore
 from outbox.xero import (
     CallRecord,
     Limits,
@@ -58,6 +61,7 @@ from outbox.xero import (
     XeroTransientError,
 )
 from projections.base import LogReader, Projection, catch_up
+from projections.errors import StorageError
 
 log = logging.getLogger("syncledger.relay")
 
@@ -65,6 +69,7 @@ WAIT_RETRY_SECONDS = 30.0
 NOT_CONNECTED_RETRY_SECONDS = 60.0
 DEFAULT_PARK_SECONDS = 3600.0
 AUTH_PARK_SECONDS = 30.0
+FOLLOWERS_INTERVAL = 0.5
 
 
 class ClientFactory(Protocol):
@@ -91,6 +96,8 @@ class RelaySettings:
     org_minute_budget: int = 55
     app_minute_budget: int = 9500
     minute_window: float = 60.0
+    org_lease_seconds: float = 15.0
+    heartbeat_seconds: float = 5.0
 
 
 @dataclass
@@ -135,6 +142,9 @@ class Relay:
         *,
         followers: Sequence[Projection] = (),
         org_state: OrgStateStore | None = None,
+        leases: LeaseStore | None = None,
+        exclusive: bool = False,
+        wake: Callable[[float], bool] | None = None,
         policy: RetryPolicy | None = None,
         settings: RelaySettings | None = None,
         owner: str = "relay",
@@ -148,6 +158,9 @@ class Relay:
         self.clients = clients
         self.followers = tuple(followers)
         self.org_state = org_state
+        self.leases = leases
+        self.exclusive = exclusive
+        self.wake = wake
         self.policy = policy or RetryPolicy()
         self.settings = settings or RelaySettings()
         self.owner = owner
@@ -164,6 +177,11 @@ class Relay:
         self._guard = threading.Lock()
         self._customer_locks: dict[tuple[str, str], threading.Lock] = {}
         self._writer_lock = threading.Lock()
+        self._held: set[str] = set()
+        self._share = 1_000_000
+        self._next_heartbeat = 0.0
+        self._unreleased: set[int] = set()
+        self._followers_due = 0.0
 
     # shared state ------------------------------------------------------------------------------
 
@@ -199,11 +217,15 @@ class Relay:
             return tuple(sorted(self.parked))
 
     def catch_up(self) -> None:
-        """Bring the outbox (and the other projections this process keeps fresh) up to date."""
+        """Bring the outbox up to date (and, at most twice a second, the other projections
+        this process keeps fresh)."""
         with self._writer_lock:
             catch_up(self.writer, self.log_reader)
-            for follower in self.followers:
-                catch_up(follower, self.log_reader)
+            now = time.monotonic()
+            if now >= self._followers_due:
+                self._followers_due = now + FOLLOWERS_INTERVAL
+                for follower in self.followers:
+                    catch_up(follower, self.log_reader)
 
     def _flush_limits(self) -> None:
         with self._guard:
@@ -217,9 +239,9 @@ class Relay:
         """Deliver until stopped (or, with ``until_idle``, until nothing is left to do now)."""
         self.stop = stop or threading.Event()
         self.report = RelayReport()
-        released = self.store.release_all(self.owner)
+        released = self.store.release_all(None if self.exclusive else self.owner)
         if released:
-            log.info("released %d claims left by an earlier run of %s", released, self.owner)
+            log.info("released %d claims left by an earlier run", released)
         if self.org_state is not None:
             self.parked.update(self.org_state.parked(self.clock()))
         in_flight: dict[Future[None], Message] = {}
@@ -227,35 +249,90 @@ class Relay:
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="relay") as pool:
             try:
                 while not self.stop.is_set():
-                    launched = self._dispatch(pool, in_flight, per_org)
-                    self._flush_limits()
-                    if launched:
+                    try:
+                        idle = self._round(pool, in_flight, per_org, until_idle)
+                    except (StorageError, PersistenceError) as exc:
+                        log.warning("database unavailable (%s); trying again in 1 s", exc)
+                        self.stop.wait(1.0)
                         continue
-                    if in_flight:
-                        done, _ = wait(
-                            list(in_flight),
-                            timeout=self.settings.poll_interval,
-                            return_when=FIRST_COMPLETED,
-                        )
-                        self._reap(done, in_flight, per_org)
-                        continue
-                    pause = self.settings.poll_interval
-                    if until_idle:
-                        due = self.store.next_due(self.parked_orgs())
-                        if due is None:
-                            break
-                        pause = due - self.clock()
-                        if pause > self.settings.idle_max_wait:
-                            log.info("next delivery is due in %.0f s; stopping (until idle)", pause)
-                            break
-                        pause = max(0.0, min(pause, 5.0))
-                    self.stop.wait(pause)
+                    if idle is None:
+                        break
             finally:
                 done, _ = wait(list(in_flight))
                 self._reap(done, in_flight, per_org)
-                self._flush_limits()
-                self.store.release_all(self.owner)
+                self._shutdown()
         return self.report
+
+    def _round(
+        self,
+        pool: ThreadPoolExecutor,
+        in_flight: dict[Future[None], Message],
+        per_org: dict[str, int],
+        until_idle: bool,
+    ) -> bool | None:
+        """One turn of the loop: heartbeat, dispatch, wait. None means "stop (until idle)"."""
+        self._heartbeat()
+        self._release_pending()
+        launched = self._dispatch(pool, in_flight, per_org)
+        self._flush_limits()
+        if launched:
+            return False
+        if in_flight:
+            done, _ = wait(
+                list(in_flight), timeout=self.settings.poll_interval, return_when=FIRST_COMPLETED
+            )
+            self._reap(done, in_flight, per_org)
+            return False
+        pause = self.settings.poll_interval
+        if until_idle:
+            due = self.store.next_due(self.parked_orgs())
+            if due is None:
+                return None
+            pause = due - self.clock()
+            if pause > self.settings.idle_max_wait:
+                log.info("next delivery is due in %.0f s; stopping (until idle)", pause)
+                return None
+            pause = max(0.0, min(pause, 5.0))
+        self._idle(pause)
+        return True
+
+    def _idle(self, seconds: float) -> None:
+        """Wait for new work: a NOTIFY from the ledger (PostgreSQL), or a poll interval."""
+        if self.wake is None:
+            self.stop.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.wake(min(left, 0.25)):
+                return
+
+    def _heartbeat(self) -> None:
+        if self.leases is None:
+            return
+        now = self.clock()
+        if now < self._next_heartbeat:
+            return
+        lease = self.settings.org_lease_seconds
+        self._held = self.leases.heartbeat(self.owner, now, lease)
+        self._share = self.leases.fair_share(now, lease)
+        self._next_heartbeat = now + self.settings.heartbeat_seconds
+
+    def _release_pending(self) -> None:
+        for message_id in list(self._unreleased):
+            self.store.release(message_id, self.owner)
+            self._unreleased.discard(message_id)
+
+    def _shutdown(self) -> None:
+        """Give everything back: claims, leases (so others need not wait for them to lapse)."""
+        try:
+            self._flush_limits()
+            self._release_pending()
+            self.store.release_all(self.owner)
+            if self.leases is not None:
+                self.leases.release(self.owner)
+        except (StorageError, PersistenceError) as exc:
+            log.warning("could not release claims and leases on stop (%s); they lapse", exc)
 
     def _dispatch(
         self,
@@ -266,19 +343,47 @@ class Relay:
         done = [f for f in in_flight if f.done()]
         self._reap(done, in_flight, per_org)
         self.catch_up()
+        refused: set[str] = set()
+        others = self.leases.others(self.owner, self.clock()) if self.leases else set()
         launched = 0
         while len(in_flight) < self.settings.workers and not self.stop.is_set():
-            full = tuple(o for o, n in per_org.items() if n >= self.settings.org_concurrency)
-            excluded = tuple(sorted(set(self.parked_orgs()) | set(full)))
+            full = {o for o, n in per_org.items() if n >= self.settings.org_concurrency}
+            excluded = tuple(sorted(set(self.parked_orgs()) | full | others | refused))
+            only = None
+            if self.leases is not None and len(self._held) >= self._share:
+                only = tuple(sorted(self._held - set(excluded)))
             message = self.store.claim(
-                self.owner, self.clock(), self.settings.lease_seconds, excluded
+                self.owner, self.clock(), self.settings.lease_seconds, excluded, only
             )
             if message is None:
                 break
+            if not self._lease(message.org):
+                self.store.release(message.id, self.owner)
+                refused.add(message.org)
+                continue
             per_org[message.org] = per_org.get(message.org, 0) + 1
             in_flight[pool.submit(self._work, message)] = message
             launched += 1
         return launched
+
+    def _lease(self, org: str) -> bool:
+        """Hold the organisation's lease (taking it over if its holder's lease lapsed)."""
+        if self.leases is None or org in self._held:
+            return True
+        takeover = self.leases.acquire(
+            self.owner, org, self.clock(), self.settings.org_lease_seconds
+        )
+        if not takeover.acquired:
+            return False
+        self._held.add(org)
+        if takeover.previous_owner is not None:
+            log.warning(
+                "took over organisation %s from %s, whose lease lapsed (released %d claims)",
+                org,
+                takeover.previous_owner,
+                takeover.released_claims,
+            )
+        return True
 
     def _reap(
         self,
@@ -298,10 +403,11 @@ class Relay:
     def _work(self, message: Message) -> None:
         try:
             self._deliver(message)
-            with self._writer_lock:
-                catch_up(self.writer, self.log_reader)
         finally:
-            self.store.release(message.id, self.owner)
+            try:
+                self.store.release(message.id, self.owner)
+            except (StorageError, PersistenceError):
+                self._unreleased.add(message.id)
 
     def deliver_one(self) -> bool:
         """Claim and deliver one due message in this thread; False if none is due."""
@@ -373,6 +479,7 @@ class Relay:
                 outcome.detail,
                 records,
             )
+            self.store.settle(message.id, DONE)
             self.report.count("delivered")
         elif isinstance(outcome, Refused):
             self.ledger.record_failure(
@@ -385,12 +492,11 @@ class Relay:
                 retry_at=None,
                 calls=records,
             )
+            self.store.settle(message.id, FAILED)
             self.report.count("failed")
         elif isinstance(outcome, Waiting):
             self._defer(message, WAIT_RETRY_SECONDS, outcome.reason)
         elif isinstance(outcome, Skipped):
-            with self._writer_lock:
-                catch_up(self.writer, self.log_reader)
             self.store.drop(message.id)
             self.report.count("skipped")
             log.info("skipped %s (%s): %s", message.doc_id, message.operation, outcome.reason)
@@ -436,6 +542,12 @@ class Relay:
             retry_at=retry_at,
             calls=records,
         )
+        if decision.final:
+            self.store.settle(message.id, FAILED)
+        elif retry_at is not None:
+            self.store.settle(
+                message.id, None, retry_at.timestamp(), uncertain=category == UNCERTAIN
+            )
         self.report.count("failed" if decision.final else "retrying")
 
     def _park(self, org: str, category: str, delay: float | None, error: str) -> float:

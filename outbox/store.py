@@ -127,10 +127,16 @@ class OutboxStore(ABC):
 
     @abstractmethod
     def claim(
-        self, owner: str, now: float, lease: float, orgs_excluded: tuple[str, ...] = ()
+        self,
+        owner: str,
+        now: float,
+        lease: float,
+        orgs_excluded: tuple[str, ...] = (),
+        orgs_only: tuple[str, ...] | None = None,
     ) -> Message | None:
         """Claim the next due message (oldest first; never a document's later message while an
-        earlier one is open; never one of an organisation whose connection is lost), or None."""
+        earlier one is open; never one of an organisation whose connection is lost; only of
+        ``orgs_only`` when given), or None."""
 
     @abstractmethod
     def release(self, message_id: int, owner: str) -> None:
@@ -139,6 +145,18 @@ class OutboxStore(ABC):
     @abstractmethod
     def defer(self, message_id: int, not_before: float) -> None:
         """Do not offer a message again before ``not_before`` (rate limits, waits)."""
+
+    @abstractmethod
+    def settle(
+        self,
+        message_id: int,
+        state: str | None,
+        not_before: float | None = None,
+        uncertain: bool = False,
+    ) -> None:
+        """Set what the outbox writer will set when it reads the outcome from the log (a final
+        state, or when to try again and whether to look first), so the relay need not wait for
+        it. Attempts are counted by the writer alone."""
 
     @abstractmethod
     def drop(self, message_id: int) -> None:
@@ -159,6 +177,10 @@ class OutboxStore(ABC):
     @abstractmethod
     def depth(self) -> dict[str, int]:
         """How many messages are in each state."""
+
+    @abstractmethod
+    def claimed(self) -> int:
+        """How many messages a relay has claimed right now."""
 
     @abstractmethod
     def oldest_open(self) -> float | None:

@@ -250,9 +250,19 @@ class SQLOutboxStore(OutboxStore):
         return sql, params
 
     def claim(
-        self, owner: str, now: float, lease: float, orgs_excluded: tuple[str, ...] = ()
+        self,
+        owner: str,
+        now: float,
+        lease: float,
+        orgs_excluded: tuple[str, ...] = (),
+        orgs_only: tuple[str, ...] | None = None,
     ) -> Message | None:
+        if orgs_only is not None and not orgs_only:
+            return None
         due, params = self._due_clause(orgs_excluded)
+        if orgs_only is not None:
+            due += f" AND m.org IN ({', '.join('?' for _ in orgs_only)})"
+            params = [*params, *orgs_only]
         with self.db.write() as conn:
             found = conn.one(
                 f"SELECT {_COLUMNS} FROM outbox_messages m WHERE {due} "
@@ -284,6 +294,27 @@ class SQLOutboxStore(OutboxStore):
             conn.execute(
                 "UPDATE outbox_messages SET not_before=? WHERE id=?", (not_before, message_id)
             )
+
+    def settle(
+        self,
+        message_id: int,
+        state: str | None,
+        not_before: float | None = None,
+        uncertain: bool = False,
+    ) -> None:
+        with self.db.write() as conn:
+            if state is not None:
+                conn.execute(
+                    "UPDATE outbox_messages SET state=?, not_before=NULL WHERE id=?",
+                    (state, message_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE outbox_messages SET not_before=?, "
+                    "look_first=CASE WHEN ? = 1 THEN 1 ELSE look_first END "
+                    f"WHERE id=? AND state IN {_OPEN}",
+                    (not_before, int(uncertain), message_id),
+                )
 
     def drop(self, message_id: int) -> None:
         with self.db.write() as conn:
@@ -332,6 +363,11 @@ class SQLOutboxStore(OutboxStore):
         with self.db.read() as conn:
             found = conn.all("SELECT state, COUNT(*) FROM outbox_messages GROUP BY state")
         return {str(state): int(count) for state, count in found}
+
+    def claimed(self) -> int:
+        with self.db.read() as conn:
+            found = conn.one("SELECT COUNT(*) FROM outbox_messages WHERE claimed_by IS NOT NULL")
+        return int(found[0]) if found else 0
 
     def oldest_open(self) -> float | None:
         with self.db.read() as conn:

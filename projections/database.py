@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from projections.errors import StorageError
 
@@ -78,8 +78,22 @@ class Database(ABC):
         """Run DDL statements (``CREATE ... IF NOT EXISTS``), each once, in order."""
 
     @abstractmethod
+    def tables(self) -> set[str]:
+        """The names of the tables that exist (in our schema)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+
+class Waker(Protocol):
+    """Wakes a waiting loop when the ledger records events (PostgreSQL's LISTEN/NOTIFY)."""
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until an event is recorded (True) or ``timeout`` passes (False)."""
+
+    def close(self) -> None:
+        """Stop listening."""
 
 
 def tracking_ddl(table: str) -> list[str]:

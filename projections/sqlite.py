@@ -140,6 +140,11 @@ class SQLiteDatabase(Database):
             except sqlite3.Error as exc:
                 raise translate(exc, self.path) from exc
 
+    def tables(self) -> set[str]:
+        with self.read() as tx:
+            rows = tx.all("SELECT name FROM sqlite_master WHERE type='table'")
+        return {str(r[0]) for r in rows}
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from domain.ledger import SyncLedger
 from domain.organisation import Organisation
+from outbox.leases import LeaseStore
 from outbox.orgstate import OrgStateStore
 from outbox.relay import Relay, RelaySettings
 from outbox.retry import RetryPolicy
@@ -27,7 +29,7 @@ from outbox.xero import CallRecord, Limits, XeroClient, XeroConnections
 from projections.audit import AuditProjection, AuditStore
 from projections.audit_table import SQLAuditStore
 from projections.base import LedgerLog, Projection
-from projections.database import Database
+from projections.database import Database, Waker
 from projections.errors import StorageUnavailableError
 from projections.sqlite import SQLiteDatabase
 from projections.status import StatusProjection, StatusStore
@@ -69,45 +71,77 @@ class System:
     audit: AuditProjection
     tokens: TokenStore
     org_state: OrgStateStore
+    leases: LeaseStore
     _xero: XeroConnections | None = field(default=None, repr=False)
+    _listener: Waker | None = field(default=None, repr=False)
     _token_manager: TokenManager | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, xero: XeroConnections | None = None) -> System:
-        """Open (creating if needed) the ledger and its tables. ``xero`` replaces the Xero
-        connection pool (tests pass one with hooks that validate every exchange)."""
+        """Open (creating if needed) the ledger and its tables on SQLite or PostgreSQL.
+        ``xero`` replaces the Xero connection pool (tests pass one with hooks that validate
+        every exchange)."""
+        database: Database
         if settings.is_postgres:
-            raise StorageUnavailableError(
-                "PostgreSQL is not available in this version: use a SQLite file path for "
-                "SYNCLEDGER_DB / --db"
+            from projections.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
+
+            url = PostgresUrl.parse(settings.db)
+            database = PostgresDatabase(url)
+            try:
+                database.ensure_schema()
+                ledger = SyncLedger(env=url.eventsourcing_env())
+            except BaseException:
+                database.close()
+                raise
+        else:
+            create_private_file(settings.db)
+            ledger = SyncLedger(
+                env={
+                    "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": settings.db,
+                    "SQLITE_LOCK_TIMEOUT": "30",
+                }
             )
-        create_private_file(settings.db)
-        ledger = SyncLedger(
-            env={
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": settings.db,
-                "SQLITE_LOCK_TIMEOUT": "30",
-            }
-        )
-        database = SQLiteDatabase(settings.db)
-        status_store = SQLStatusStore(database)
-        outbox_store = SQLOutboxStore(database)
-        audit_store = SQLAuditStore(database)
-        return cls(
-            settings=settings,
-            ledger=ledger,
-            log=LedgerLog(ledger),
-            database=database,
-            status_store=status_store,
-            status=StatusProjection(status_store),
-            outbox_store=outbox_store,
-            outbox=OutboxWriter(outbox_store),
-            audit_store=audit_store,
-            audit=AuditProjection(audit_store),
-            tokens=TokenStore(database, lambda: SecretBox(settings.secret_key)),
-            org_state=OrgStateStore(database),
-            _xero=xero,
-        )
+            database = SQLiteDatabase(settings.db)
+        try:
+            status_store = SQLStatusStore(database)
+            outbox_store = SQLOutboxStore(database)
+            audit_store = SQLAuditStore(database)
+            return cls(
+                settings=settings,
+                ledger=ledger,
+                log=LedgerLog(ledger),
+                database=database,
+                status_store=status_store,
+                status=StatusProjection(status_store),
+                outbox_store=outbox_store,
+                outbox=OutboxWriter(outbox_store),
+                audit_store=audit_store,
+                audit=AuditProjection(audit_store),
+                tokens=TokenStore(database, lambda: SecretBox(settings.secret_key)),
+                org_state=OrgStateStore(database),
+                leases=LeaseStore(database),
+                _xero=xero,
+            )
+        except BaseException:
+            database.close()
+            ledger.close()
+            raise
+
+    @property
+    def is_postgres(self) -> bool:
+        """True when the ledger lives on PostgreSQL (several relays may run)."""
+        return self.settings.is_postgres
+
+    def listener(self) -> Waker | None:
+        """A LISTEN/NOTIFY waker for new ledger events (PostgreSQL), else None (polling)."""
+        if not self.is_postgres:
+            return None
+        if self._listener is None:
+            from projections.postgres import Listener, PostgresUrl
+
+            self._listener = Listener(PostgresUrl.parse(self.settings.db))
+        return self._listener
 
     @property
     def projections(self) -> dict[str, Projection]:
@@ -158,9 +192,12 @@ class System:
             pace=pace,
         )
 
-    def relay(self, owner: str = "relay", rng: random.Random | None = None) -> Relay:
-        """A relay delivering this database's outbox."""
+    def relay(self, owner: str | None = None, rng: random.Random | None = None) -> Relay:
+        """A relay delivering this database's outbox (on SQLite the only one; on PostgreSQL one
+        of several, sharing organisations through leases and woken by LISTEN/NOTIFY)."""
         settings = self.settings
+        listener = self.listener()
+        name = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         return Relay(
             self.ledger,
             self.outbox_store,
@@ -169,6 +206,9 @@ class System:
             self.xero_client,
             followers=[self.status, self.audit],
             org_state=self.org_state,
+            leases=self.leases,
+            exclusive=not self.is_postgres,
+            wake=listener.wait if listener is not None else None,
             policy=RetryPolicy(
                 max_attempts=settings.retry_max_attempts,
                 base_delay=settings.retry_base_seconds,
@@ -183,13 +223,17 @@ class System:
                 org_minute_budget=settings.org_minute_budget,
                 app_minute_budget=settings.app_minute_budget,
                 minute_window=settings.limit_window_seconds,
+                org_lease_seconds=settings.relay_org_lease_seconds,
+                heartbeat_seconds=max(0.5, settings.relay_org_lease_seconds / 3),
             ),
-            owner=owner,
+            owner=name,
             rng=rng,
         )
 
     def close(self) -> None:
         """Close connections."""
+        if self._listener is not None:
+            self._listener.close()
         if self._xero is not None:
             self._xero.close()
         self.database.close()

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from types import FrameType
 from typing import Any, TypeVar
@@ -344,6 +344,11 @@ def connect(
         )
 
 
+def _relay_lock(system: System) -> AbstractContextManager[Any]:
+    """Only one relay per SQLite database; on PostgreSQL several share the work."""
+    return nullcontext() if system.is_postgres else RelayLock(system.settings.db)
+
+
 def _choose_tenant(tenants: Sequence[Tenant]) -> Tenant:
     click.echo("Xero organisations connected:")
     for index, tenant in enumerate(tenants, 1):
@@ -533,7 +538,7 @@ def relay(ctx: click.Context, until_idle: bool, db: str | None) -> None:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with opened(ctx, db) as system, RelayLock(system.settings.db):
+        with opened(ctx, db) as system, _relay_lock(system):
             report = system.relay().run(until_idle=until_idle, stop=stop)
             service.refresh(system)
     finally:
@@ -781,7 +786,7 @@ def replay(
                 click.echo(line)
             return
         rebuilds_outbox = projection in ("outbox", "all") and not dry_run
-        if rebuilds_outbox and RelayLock(system.settings.db).held_elsewhere():
+        if rebuilds_outbox and service.relay_running(system):
             raise Failure(
                 "a relay is running against this database: stop it before replaying the outbox"
             )
@@ -809,7 +814,7 @@ def health(ctx: click.Context, as_json: bool, db: str | None) -> None:
     delivery's age, and per organisation: connection, calls left this minute and today, and
     whether it is parked. Reads only; it brings nothing up to date."""
     with opened(ctx, db) as system:
-        running = RelayLock(system.settings.db).held_elsewhere()
+        running = service.relay_running(system)
         report = service.health(system, running)
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
@@ -831,6 +836,51 @@ def health(ctx: click.Context, as_json: bool, db: str | None) -> None:
         if org["parked_until"]:
             parts.append(f"parked until {org['parked_until']} ({org['parked_reason']})")
         click.echo(f"organisation {org['org']}: " + ", ".join(parts))
+
+
+# database -------------------------------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database: create or upgrade its tables, check what is there."""
+
+
+@db_group.command("init")
+@db_option
+@click.pass_context
+@handle_errors
+def db_init(ctx: click.Context, db: str | None) -> None:
+    """Create the ledger's tables, the projections', the outbox's and the web's (or add any that
+    are missing); safe to run again. On PostgreSQL the schema is created too."""
+    with opened(ctx, db) as system:
+        tables = service.db_init(system)
+        description = system.database.description
+    expected = service.expected_tables(system.is_postgres)
+    ready = len([t for t in expected if t in tables])
+    click.echo(f"{description}: {ready} of {len(expected)} tables ready")
+
+
+@db_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+@click.pass_context
+@handle_errors
+def db_check(ctx: click.Context, as_json: bool, db: str | None) -> None:
+    """Say which tables the database has and which are missing (creates nothing). Exits 1 when
+    any is missing: run `syncledger db init`."""
+    settings = _settings(ctx, db)
+    description, present, missing = service.db_check(settings)
+    if as_json:
+        click.echo(
+            json.dumps({"database": description, "present": present, "missing": missing}, indent=2)
+        )
+    else:
+        click.echo(f"{description}: {len(present)} tables present, {len(missing)} missing")
+        for table in missing:
+            click.echo(f"  missing: {table}")
+    if missing:
+        ctx.exit(1)
 
 
 # sandbox and demo -----------------------------------------------------------------------------

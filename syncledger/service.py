@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
@@ -30,6 +31,8 @@ from outbox.store import OPEN_STATES, WAITING
 from outbox.tokens import CUSTOM, OAUTH
 from outbox.xero import Tenant, XeroError
 from projections.base import catch_up
+from projections.database import Database
+from projections.sqlite import SQLiteDatabase
 from projections.status import (
     FAILED,
     NOT_ATTEMPTED,
@@ -39,7 +42,10 @@ from projections.status import (
     StatusView,
 )
 from syncledger.bootstrap import System
+from syncledger.config import Settings
 from syncledger.connect import OAuthRequest, authorize, custom_connection, stored
+from syncledger.locks import RelayLock
+from syncledger.web.store import WebStore
 
 MAX_LINE_BYTES = 1024 * 1024
 
@@ -501,6 +507,7 @@ def health(system: System, relay_running: bool) -> Health:
     }
     depth = {state: 0 for state in ("ready", "waiting", "done", "failed", "dropped")}
     depth.update(system.outbox_store.depth())
+    depth["claimed"] = system.outbox_store.claimed()
     oldest = system.outbox_store.oldest_open()
     states = {s.org: s for s in system.org_state.all()}
     orgs = sorted(set(states) | {o.org for o in system.status_store.organisations()})
@@ -599,3 +606,70 @@ def check_account(system: System, org_id: str, code: str, purpose: str) -> str:
     check = check_payment_account if purpose == "payment" else check_sales_account
     account = check(code, accounts)
     return f"checked against Xero: {account.get('Name')} ({account.get('Type')})"
+
+
+def relay_running(system: System) -> bool:
+    """True if a relay is running against this database (the SQLite lock is held, or a
+    relay heartbeated on PostgreSQL within its lease time)."""
+    if system.is_postgres:
+        lease = system.settings.relay_org_lease_seconds
+        return bool(system.leases.live(time.time(), lease))
+    return RelayLock(system.settings.db).held_elsewhere()
+
+
+OUR_TABLES: tuple[str, ...] = (
+    "status_documents",
+    "status_organisations",
+    "status_tracking",
+    "outbox_messages",
+    "outbox_documents",
+    "outbox_organisations",
+    "outbox_tracking",
+    "audit_aggregates",
+    "audit_events",
+    "audit_calls",
+    "audit_failures",
+    "audit_timings",
+    "audit_xero_ids",
+    "audit_tracking",
+    "relay_organisations",
+    "relay_leases",
+    "relay_instances",
+    "xero_connections",
+    "web_users",
+    "web_sessions",
+    "web_webhook_secrets",
+)
+
+
+def expected_tables(postgres: bool) -> tuple[str, ...]:
+    """Every table a complete syncledger database has."""
+    return ("ledger_events" if postgres else "stored_events", *OUR_TABLES)
+
+
+def db_init(system: System) -> set[str]:
+    """Create (or complete) every table; safe to run again. Returns the tables that exist."""
+    WebStore(system.database)
+    return system.database.tables()
+
+
+def db_check(settings: Settings) -> tuple[str, list[str], list[str]]:
+    """What a database holds and lacks, without creating anything: (description, present,
+    missing)."""
+    database: Database
+    if settings.is_postgres:
+        from projections.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
+
+        database = PostgresDatabase(PostgresUrl.parse(settings.db))
+    else:
+        if not Path(settings.db).exists():
+            return f"SQLite {settings.db} (no such file)", [], list(expected_tables(False))
+        database = SQLiteDatabase(settings.db)
+    try:
+        existing = database.tables()
+    finally:
+        database.close()
+    expected = expected_tables(settings.is_postgres)
+    present = [t for t in expected if t in existing]
+    missing = [t for t in expected if t not in existing]
+    return database.description, present, missing

@@ -9,13 +9,31 @@ import pytest
 
 from syncledger.bootstrap import System
 from syncledger.config import Settings
+from tests.support.databases import BACKENDS, database
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(b, marks=getattr(pytest.mark, b)) if b == "postgres" else b for b in BACKENDS
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend a test runs on (every storage test runs on both)."""
+    return str(request.param)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for a ledger in this test's own folder, with fast retries."""
+def db_location(backend: str, tmp_path: Path) -> Iterator[str]:
+    """This test's own database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    with database(backend, tmp_path) as location:
+        yield location
+
+
+@pytest.fixture
+def settings(db_location: str) -> Settings:
+    """Settings for a ledger of this test's own, with fast retries."""
     return Settings(
-        db=str(tmp_path / "ledger.db"),
+        db=db_location,
         retry_base_seconds=0.05,
         retry_max_seconds=0.2,
         relay_poll_seconds=0.05,

@@ -15,6 +15,8 @@ with Sandbox(SandboxConfig(tenants=2)) as sandbox:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from syncledger.sandbox.config import FAULT_KINDS, SandboxConfig
 from syncledger.sandbox.errors import (
     SandboxConfigError,
@@ -22,8 +24,24 @@ from syncledger.sandbox.errors import (
     SandboxStateError,
     UnknownTenantError,
 )
-from syncledger.sandbox.runner import run_forever
-from syncledger.sandbox.server import Sandbox
+
+if TYPE_CHECKING:
+    from syncledger.sandbox.runner import run_forever
+    from syncledger.sandbox.server import Sandbox
+
+
+def __getattr__(name: str) -> Any:
+    """The server and its runner load on first use, so the CLI starts quickly."""
+    if name == "Sandbox":
+        from syncledger.sandbox.server import Sandbox
+
+        return Sandbox
+    if name == "run_forever":
+        from syncledger.sandbox.runner import run_forever
+
+        return run_forever
+    raise AttributeError(name)
+
 
 __all__ = [
     "FAULT_KINDS",

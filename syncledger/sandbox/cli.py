@@ -13,7 +13,6 @@ import click
 
 from syncledger.sandbox.config import FAULT_KINDS, SandboxConfig
 from syncledger.sandbox.errors import SandboxConfigError
-from syncledger.sandbox.runner import run_forever
 
 HELP = """Run a Xero sandbox: a real HTTP server on 127.0.0.1 that behaves like Xero's
 Accounting API (/api.xro/2.0/...) and identity service (/identity/connect/authorize,
@@ -198,6 +197,8 @@ def command(**options: Any) -> None:
     except SandboxConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     try:
+        from syncledger.sandbox.runner import run_forever  # the server only when it runs
+
         run_forever(config)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {config.host}:{config.port}: {exc}") from exc

@@ -4,8 +4,6 @@ identical whatever the batch size; secrets never reach its tables; percentiles a
 from __future__ import annotations
 
 import io
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,12 +85,8 @@ def _history(system: System) -> None:
 
 
 def _dump(system: System) -> dict[str, list[tuple[Any, ...]]]:
-    path = system.settings.db
-    with closing(sqlite3.connect(path)) as conn:
-        return {
-            table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-            for table in TABLES
-        }
+    with system.database.read() as tx:
+        return {table: sorted(tx.all(f"SELECT * FROM {table}"), key=repr) for table in TABLES}
 
 
 def test_a_rebuild_gives_identical_tables_whatever_the_batch_size(system):

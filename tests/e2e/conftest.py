@@ -100,7 +100,7 @@ def sandbox() -> Iterator[SandboxProcess]:
 class Cli:
     """Runs the installed ``syncledger`` command against one ledger file."""
 
-    db: Path
+    db: Path | str
     workdir: Path
 
     def env(self) -> dict[str, str]:
@@ -149,9 +149,9 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    """The CLI against a fresh ledger in this test's folder."""
-    return Cli(tmp_path / "ledger.db", tmp_path)
+def cli(db_location: str, tmp_path: Path) -> Cli:
+    """The CLI against a fresh ledger of this test's own (SQLite file or PostgreSQL schema)."""
+    return Cli(db_location, tmp_path)
 
 
 @pytest.fixture

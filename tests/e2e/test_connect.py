@@ -30,14 +30,14 @@ def oauth_sandbox():
 
 
 @pytest.fixture
-def oauth_cli(tmp_path) -> Cli:
+def oauth_cli(db_location, tmp_path) -> Cli:
     class OAuthCli(Cli):
         def env(self) -> dict[str, str]:
             env = super().env()
             env["SYNCLEDGER_SECRET_KEY"] = SECRET_KEY
             return env
 
-    return OAuthCli(tmp_path / "ledger.db", tmp_path)
+    return OAuthCli(db_location, tmp_path)
 
 
 def connect_through_browser(cli: Cli, sandbox, *extra: str) -> subprocess.CompletedProcess[str]:

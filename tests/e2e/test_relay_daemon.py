@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import time
 
@@ -45,10 +44,7 @@ def faults(sandbox, **settings) -> None:
 
 
 def claimed(cli: Cli) -> int:
-    with sqlite3.connect(cli.db) as conn:
-        return conn.execute(
-            "SELECT COUNT(*) FROM outbox_messages WHERE claimed_by IS NOT NULL"
-        ).fetchone()[0]
+    return json.loads(cli("health", "--json").stdout)["outbox"]["claimed"]
 
 
 def setup_org(cli: Cli, org: str, url: str, tenant: str) -> None:
@@ -180,6 +176,7 @@ def test_sigterm_mid_backlog_stops_cleanly_and_a_restart_finishes_without_duplic
     assert {s["status"] for s in connected.status()} == {"Synced"}
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_second_relay_on_the_same_sqlite_file_refuses_to_start(connected):
     first = background_relay(connected)
     try:

@@ -4,7 +4,6 @@ OAuth, with every Xero exchange checked against the official spec (see ``xero_fi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -29,11 +28,11 @@ def sandbox_config() -> SandboxConfig:
 
 
 @pytest.fixture
-def world(tmp_path: Path, sandbox_config: SandboxConfig) -> Iterator[World]:
+def world(db_location: str, sandbox_config: SandboxConfig) -> Iterator[World]:
     spec = SpecCheck()
     with Sandbox(sandbox_config) as sandbox:
         xero = XeroConnections(timeout=2.0, event_hooks={"response": [spec.hook]})
-        with System.open(make_settings(tmp_path), xero=xero) as system:
+        with System.open(make_settings(db_location), xero=xero) as system:
             tenant = oauth_connect(system, sandbox)
             configure(system)
             yield World(sandbox, system, spec, tenant)

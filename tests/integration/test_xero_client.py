@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from uuid import UUID
 
 import httpx
@@ -234,11 +235,14 @@ def test_a_connection_revoked_in_xero_marks_the_organisation_disconnected(world:
     assert world.state()["invoices"] == []
 
 
-def test_tokens_are_stored_sealed(world: World, tmp_path):
+def test_tokens_are_stored_sealed(world: World, db_location: str):
     stored = world.system.tokens.load("42")
-    raw = (tmp_path / "ledger.db").read_bytes()
+    with world.system.database.read() as tx:
+        rows = repr(tx.all("SELECT * FROM xero_connections"))
+    raw = b"" if db_location.startswith("postgresql") else Path(db_location).read_bytes()
 
     for secret in (stored.access_token, stored.refresh_token, CLIENT_SECRET):
+        assert secret not in rows
         assert secret.encode() not in raw
 
 

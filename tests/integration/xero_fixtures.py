@@ -7,7 +7,6 @@ import io
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -121,9 +120,9 @@ def oauth_connect(
     return tenant.tenant_id
 
 
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def make_settings(db: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        db=str(tmp_path / "ledger.db"),
+        db=db,
         retry_base_seconds=0.05,
         retry_max_seconds=0.2,
         relay_poll_seconds=0.05,
