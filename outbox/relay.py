@@ -98,6 +98,7 @@ class RelaySettings:
     minute_window: float = 60.0
     org_lease_seconds: float = 15.0
     heartbeat_seconds: float = 5.0
+    pause_after_answer: float = 0.0
 
 
 @dataclass
@@ -448,6 +449,10 @@ class Relay:
                 self.ledger, client, connection.tenant_id, contact_lock=self.customer_lock
             )
             outcome = delivery.run(message, document, org)
+            if self.settings.pause_after_answer > 0 and calls:
+                # a test aid (SYNCLEDGER_TEST_PAUSE_AFTER_ANSWER_MS): widens the window between
+                # "Xero answered" and "outcome recorded" so crash tests can kill a relay in it
+                time.sleep(self.settings.pause_after_answer)
         except PacingStoppedError:
             log.info("stopping: %s (%s) left for the next run", reference, message.operation)
             return
