@@ -43,6 +43,25 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class Resolution:
+    """The final outcome of one delivery, to be recorded with others in one transaction."""
+
+    doc_id: UUID
+    operation: str
+    request_version: int
+    calls: list[dict[str, Any]]
+    xero_id: str | None = None
+    sent: InvoiceFields | PaymentFields | None = None
+    detail: str = ""
+    error: str | None = None
+    category: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
 class ContactMatch:
     """A Xero contact matched to a customer during a delivery, to remember with its outcome."""
 
@@ -87,6 +106,10 @@ class SyncLedger(Application[UUID]):
         if found is None:
             raise DocumentNotFoundError(f"no document with id {doc_id}")
         return found
+
+    def find_document_by_id(self, doc_id: UUID) -> Document | None:
+        """The document with this id, or None if the ledger has not seen it."""
+        return self._find(Document, doc_id)
 
     def find_document(self, org_id: str, kind: str, opensolar_id: str) -> Document | None:
         """The document by OpenSolar identity, or None."""
@@ -239,6 +262,42 @@ class SyncLedger(Application[UUID]):
             return changed
 
         return self._retrying(command)
+
+    def record_resolutions(self, resolutions: Sequence[Resolution]) -> None:
+        """Record the final outcomes of a batch of deliveries in one transaction (each on its
+        own document; one already resolved is left as it is)."""
+
+        def command() -> None:
+            docs: dict[UUID, Document] = {}
+            for resolution in resolutions:
+                doc = docs.get(resolution.doc_id) or self.document(resolution.doc_id)
+                docs[resolution.doc_id] = doc
+                if resolution.succeeded and resolution.xero_id is not None:
+                    changed = doc.record_success(
+                        resolution.operation,
+                        resolution.request_version,
+                        resolution.xero_id,
+                        resolution.sent,
+                        resolution.detail,
+                        resolution.calls,
+                    )
+                    if changed and resolution.operation == OP_INVOICE and isinstance(doc, Invoice):
+                        doc.after_invoice_synced()
+                else:
+                    doc.record_failure(
+                        resolution.operation,
+                        resolution.request_version,
+                        resolution.error or "failed",
+                        resolution.category,
+                        final=True,
+                        retry_at=None,
+                        calls=resolution.calls,
+                    )
+            changed_docs = [d for d in docs.values() if d.pending_events]
+            if changed_docs:
+                self.save(*changed_docs)
+
+        self._retrying(command)
 
     def record_failure(
         self,

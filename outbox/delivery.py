@@ -1,18 +1,24 @@
-"""One delivery: what Xero must be told for one outbox message, and telling it.
+"""Deliveries: what Xero must be told for outbox messages, and telling it.
 
-The document and its organisation are loaded fresh from the ledger and mapped at send time. Each
-operation first settles its dependencies (the customer's contact; the invoice a payment or a
-credit note belongs to) and, after an uncertain earlier attempt, looks the document up in Xero
-and adopts what it finds instead of creating a second one. Invoices and credit notes are also
-protected by their unique numbers: "Invoice # must be unique." leads to adoption when what Xero
-holds is ours. The result is an ``Outcome`` for the relay to record; nothing here writes to the
-ledger.
+Invoices and payments go in batches: the messages of one organisation and operation that are
+due together travel in one PUT of up to 50 (``summarizeErrors=false``), and each element's
+outcome belongs to its own document, so one bad invoice fails alone while its neighbours sync.
+A lone document is simply a batch of one. Contacts for the batch's new customers are found with
+one ``where`` ORed over their emails and created in one PUT. Credit notes (two steps: create,
+then allocate) go one at a time.
+
+Documents and their organisation are loaded fresh from the ledger and mapped at send time.
+After an uncertain earlier attempt, documents are looked up in Xero first (by number, or by
+reference for payments) and adopted instead of being created a second time; invoices and credit
+notes are also protected by their unique numbers ("Invoice # must be unique." leads to adoption
+when what Xero holds is ours). The results are ``Outcome``s for the relay to record; the only
+thing written to the ledger here is a contact match, as soon as it is known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -37,13 +43,17 @@ from domain.opensolar import InvoiceFields, PaymentFields
 from domain.organisation import Organisation
 from outbox.store import Message
 from outbox.xero import (
+    Element,
     XeroClient,
     XeroDuplicateNumberError,
     XeroRejectedError,
+    dumps,
     idempotency_key,
 )
 
 NAME_TAKEN = "already assigned to another contact"
+MAX_BATCH = 50
+MAX_BATCH_BYTES = 3_000_000
 ContactLock = Callable[[str, CustomerFields], AbstractContextManager[None]]
 """Serialises contact resolution per (organisation, customer)."""
 
@@ -82,8 +92,27 @@ class Waiting:
 Outcome = Succeeded | Refused | Skipped | Waiting
 
 
+@dataclass(frozen=True)
+class Item:
+    """One message of a batch and its document, loaded fresh."""
+
+    message: Message
+    document: Document
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A document whose payload is built and that will be sent (or adopted)."""
+
+    item: Item
+    body: dict[str, Any]
+    fields: InvoiceFields | PaymentFields
+    number: str
+    contact_id: str | None = None
+
+
 class Delivery:
-    """Delivers one message for one organisation through one ``XeroClient``."""
+    """Delivers messages of one organisation through one ``XeroClient``."""
 
     def __init__(
         self,
@@ -99,17 +128,36 @@ class Delivery:
         self.contact_lock = contact_lock
 
     def run(self, message: Message, document: Document, org: Organisation) -> Outcome:
-        """Deliver ``message`` for ``document`` (raises ``XeroError`` on Xero's failures)."""
-        open_request = document.open_request
-        if open_request is None or open_request.version != message.request_version:
-            return Skipped("this request is already resolved in the ledger")
+        """Deliver one message (raises ``XeroError`` on Xero's failures)."""
+        return self.run_many([Item(message, document)], org)[message.id]
+
+    def run_many(self, items: Sequence[Item], org: Organisation) -> dict[int, Outcome]:
+        """Deliver messages of one operation for one organisation, in batches where Xero takes
+        them; one outcome per message id (raises ``XeroError`` when a whole call fails)."""
+        results: dict[int, Outcome] = {}
+        live: list[Item] = []
+        for item in items:
+            request = item.document.open_request
+            if request is None or request.version != item.message.request_version:
+                results[item.message.id] = Skipped("this request is already resolved")
+            else:
+                live.append(item)
+        invoices = [i for i in live if i.message.operation == OP_INVOICE]
+        payments = [i for i in live if i.message.operation == OP_PAYMENT]
+        others = [i for i in live if i not in invoices and i not in payments]
+        if invoices:
+            results.update(self._invoices(invoices, org))
+        if payments:
+            results.update(self._payments(payments, org))
+        for item in others:
+            results[item.message.id] = self._single(item, org)
+        return results
+
+    def _single(self, item: Item, org: Organisation) -> Outcome:
+        message, document = item.message, item.document
         try:
-            if message.operation == OP_INVOICE and isinstance(document, Invoice):
-                return self._invoice(message, document, org)
             if message.operation == OP_CREDIT_NOTE and isinstance(document, Invoice):
                 return self._credit_note(message, document, org)
-            if message.operation == OP_PAYMENT and isinstance(document, Payment):
-                return self._payment(message, document, org)
         except MappingError as exc:
             return Refused(str(exc), "configuration")
         return Refused(
@@ -120,37 +168,119 @@ class Delivery:
         generation = f"{message.request_version}.{message.attempts}"
         return idempotency_key(self.tenant_id, operation, message.doc_id, generation, body)
 
+    def _batch_key(self, operation: str, ready: Sequence[_Ready]) -> str:
+        members = ",".join(
+            sorted(
+                f"{r.item.message.doc_id}:{r.item.message.request_version}."
+                f"{r.item.message.attempts}"
+                for r in ready
+            )
+        )
+        return idempotency_key(self.tenant_id, operation, members, "batch", [r.body for r in ready])
+
     # contacts ---------------------------------------------------------------------------------
 
     def contact_id(self, org_id: str, customer: CustomerFields, message: Message) -> str:
-        """The Xero contact for a customer: remembered, found by email, or created (one
-        lookup at a time per customer, so two invoices never create two contacts)."""
-        guard = self.contact_lock(org_id, customer) if self.contact_lock else nullcontext()
-        with guard:
-            return self._contact_id(org_id, customer, message)
+        """The Xero contact for one customer: remembered, found by email, or created."""
+        return self.contact_ids(org_id, [customer], message.attempts)[customer_key(customer)]
 
-    def _contact_id(self, org_id: str, customer: CustomerFields, message: Message) -> str:
-        remembered = self.ledger.customer(org_id, customer)
-        if remembered is not None:
-            known = remembered.contact_for(self.tenant_id)
-            if known is not None:
-                return known
-        found = self.client.find_contacts(
-            email=customer.email, name=None if customer.email else customer.name
-        )
-        active = [c for c in found if c.get("ContactStatus", "ACTIVE") == "ACTIVE"]
-        if active:
-            chosen, how = choose_contact(active, customer)
-        else:
-            chosen, how = self._create_contact(customer, message), "created"
+    def contact_ids(
+        self, org_id: str, customers: Sequence[CustomerFields], attempts: int
+    ) -> dict[str, str]:
+        """Xero contacts for customers (by customer key): remembered ones need no call; the
+        others are found with one lookup ORed over their emails, and the rest created in one
+        call. One resolution at a time per customer, so concurrent deliveries never create
+        two contacts for one customer."""
+        unique = {customer_key(c): c for c in customers}
+        with ExitStack() as held:
+            if self.contact_lock is not None:
+                for key in sorted(unique):
+                    held.enter_context(self.contact_lock(org_id, unique[key]))
+            found: dict[str, str] = {}
+            unknown: list[CustomerFields] = []
+            for key, customer in unique.items():
+                remembered = self.ledger.customer(org_id, customer)
+                known = remembered.contact_for(self.tenant_id) if remembered else None
+                if known is not None:
+                    found[key] = known
+                else:
+                    unknown.append(customer)
+            for customer, chosen, how in self._lookup(unknown):
+                found[customer_key(customer)] = self._remember(org_id, customer, chosen, how)
+            missing = [c for c in unknown if customer_key(c) not in found]
+            for customer, created in self._create_contacts(missing, attempts):
+                found[customer_key(customer)] = self._remember(org_id, customer, created, "created")
+        return found
+
+    def _remember(
+        self, org_id: str, customer: CustomerFields, contact: Mapping[str, Any], how: str
+    ) -> str:
         match = ContactMatch(
-            customer, self.tenant_id, str(chosen["ContactID"]), str(chosen.get("Name", "")), how
+            customer, self.tenant_id, str(contact["ContactID"]), str(contact.get("Name", "")), how
         )
         self.ledger.record_contact(org_id, match)
         return match.contact_id
 
-    def _create_contact(self, customer: CustomerFields, message: Message) -> dict[str, Any]:
-        names = [customer.name]
+    def _lookup(
+        self, customers: Sequence[CustomerFields]
+    ) -> list[tuple[CustomerFields, dict[str, Any], str]]:
+        matches: list[tuple[CustomerFields, dict[str, Any], str]] = []
+        with_email = [c for c in customers if c.email]
+        contacts = self.client.find_contacts_by_emails(
+            sorted({c.email for c in with_email if c.email})
+        )
+        for customer in with_email:
+            sharing = [
+                c
+                for c in contacts
+                if str(c.get("EmailAddress", "")).casefold() == (customer.email or "").casefold()
+                and c.get("ContactStatus", "ACTIVE") == "ACTIVE"
+            ]
+            if sharing:
+                chosen, how = choose_contact(sharing, customer)
+                matches.append((customer, chosen, how))
+        for customer in customers:
+            if customer.email:
+                continue
+            named = [
+                c
+                for c in self.client.find_contacts(name=customer.name)
+                if c.get("ContactStatus", "ACTIVE") == "ACTIVE"
+            ]
+            if named:
+                chosen, how = choose_contact(named, customer)
+                matches.append((customer, chosen, how))
+        return matches
+
+    def _create_contacts(
+        self, customers: Sequence[CustomerFields], attempts: int
+    ) -> list[tuple[CustomerFields, dict[str, Any]]]:
+        if not customers:
+            return []
+        bodies = [contact_payload(c) for c in customers]
+        key = idempotency_key(
+            self.tenant_id,
+            "contacts",
+            ",".join(sorted(customer_key(c) for c in customers)),
+            str(attempts),
+            bodies,
+        )
+        created: list[tuple[CustomerFields, dict[str, Any]]] = []
+        for customer, element in zip(
+            customers, self.client.create_contacts(bodies, key), strict=True
+        ):
+            if element.ok:
+                created.append((customer, element.data))
+            elif any(NAME_TAKEN in m for m in element.messages):
+                created.append((customer, self._create_renamed(customer, attempts)))
+            else:
+                raise XeroRejectedError(list(element.messages))
+        return created
+
+    def _create_renamed(self, customer: CustomerFields, attempts: int) -> dict[str, Any]:
+        """A contact whose name is taken by another contact: try the name with the email, then
+        with the OpenSolar customer id (Xero wants names unique among active contacts)."""
+        names = []
         if customer.email:
             names.append(f"{customer.name} ({customer.email})")
         if customer.id:
@@ -158,7 +288,7 @@ class Delivery:
         for index, name in enumerate(names):
             body = contact_payload(customer, name=name)
             key = idempotency_key(
-                self.tenant_id, "contact", customer_key(customer), str(message.attempts), body
+                self.tenant_id, "contact", customer_key(customer), str(attempts), body
             )
             try:
                 return self.client.create_contact(body, key)
@@ -170,70 +300,90 @@ class Delivery:
 
     # invoices ---------------------------------------------------------------------------------
 
-    def _invoice(self, message: Message, invoice: Invoice, org: Organisation) -> Outcome:
-        if invoice.xero_invoice_id is not None:
-            return Skipped("already in Xero")
-        if invoice.is_cancelled:
-            return Skipped("cancelled in OpenSolar before it was sent")
-        fields = invoice.fields
-        if fields is None or invoice.issued_at is None:
-            return Skipped("not issued in OpenSolar")
-        check_mappings(fields, org)
-        contact_id = self.contact_id(org.org_id, fields.customer, message)
-        body = invoice_payload(fields, org, contact_id, invoice.issued_at.date())
-        number = fields.invoice_number
-        if message.uncertain:
-            existing = self.client.find_invoice(number)
-            if existing is not None:
-                return self._adopt_invoice(
-                    existing,
-                    fields,
-                    contact_id,
-                    "found in Xero after an uncertain earlier attempt; adopted it",
+    def _invoices(self, items: Sequence[Item], org: Organisation) -> dict[int, Outcome]:
+        results: dict[int, Outcome] = {}
+        candidates: list[tuple[Item, Invoice, InvoiceFields]] = []
+        for item in items:
+            invoice = item.document
+            if not isinstance(invoice, Invoice):
+                results[item.message.id] = Refused("not an invoice", "internal")
+            elif invoice.xero_invoice_id is not None:
+                results[item.message.id] = Skipped("already in Xero")
+            elif invoice.is_cancelled:
+                results[item.message.id] = Skipped("cancelled in OpenSolar before it was sent")
+            elif invoice.fields is None or invoice.issued_at is None:
+                results[item.message.id] = Skipped("not issued in OpenSolar")
+            else:
+                try:
+                    check_mappings(invoice.fields, org)
+                except MappingError as exc:
+                    results[item.message.id] = Refused(str(exc), "configuration")
+                    continue
+                candidates.append((item, invoice, invoice.fields))
+        if not candidates:
+            return results
+        attempts = max(item.message.attempts for item, _, _ in candidates)
+        contacts = self.contact_ids(org.org_id, [f.customer for _, _, f in candidates], attempts)
+        ready = []
+        for item, invoice, fields in candidates:
+            contact_id = contacts[customer_key(fields.customer)]
+            issued_on = invoice.issued_at.date() if invoice.issued_at else date.today()
+            body = invoice_payload(fields, org, contact_id, issued_on)
+            ready.append(_Ready(item, body, fields, fields.invoice_number, contact_id))
+        uncertain = [r for r in ready if r.item.message.uncertain]
+        if uncertain:
+            found = _by_number(self.client.find_invoices([r.number for r in uncertain]))
+            for entry in uncertain:
+                existing = found.get(entry.number)
+                if existing is not None:
+                    results[entry.item.message.id] = self._adopt_invoice(
+                        existing, entry, "found in Xero after an uncertain earlier attempt"
+                    )
+            ready = [r for r in ready if r.item.message.id not in results]
+        duplicates: list[_Ready] = []
+        for chunk in _chunks(ready):
+            elements = self.client.create_invoices(
+                [r.body for r in chunk], self._batch_key(OP_INVOICE, chunk)
+            )
+            for entry, element in zip(chunk, elements, strict=True):
+                if element.ok:
+                    status = element.data.get("Status", entry.body["Status"])
+                    total = element.data.get("Total", "?")
+                    results[entry.item.message.id] = Succeeded(
+                        str(element.data["InvoiceID"]),
+                        entry.fields,
+                        f"invoice {entry.number} created in Xero ({status}, total {total})",
+                    )
+                elif element.duplicate_number:
+                    duplicates.append(entry)
+                else:
+                    results[entry.item.message.id] = _rejected(element)
+        if duplicates:
+            found = _by_number(self.client.find_invoices([d.number for d in duplicates]))
+            for entry in duplicates:
+                existing = found.get(entry.number)
+                results[entry.item.message.id] = (
+                    self._adopt_invoice(existing, entry, "Xero already had this invoice number")
+                    if existing is not None
+                    else Refused("Invoice # must be unique.", "rejected")
                 )
-        try:
-            created = self.client.create_invoice(body, self._key(message, OP_INVOICE, body))
-        except XeroDuplicateNumberError as exc:
-            existing = self.client.find_invoice(number)
-            if existing is None:
-                raise
-            if not _same_contact(existing, contact_id):
-                raise XeroRejectedError(
-                    [
-                        *exc.messages,
-                        f"Xero already has an invoice numbered {number} for another contact "
-                        f"({_contact_name(existing)}); syncledger did not create it. Renumber "
-                        "or remove one of them.",
-                    ]
-                ) from exc
-            return self._adopt_invoice(
-                existing, fields, contact_id, "Xero already had this invoice number; adopted it"
-            )
-        status = created.get("Status", body["Status"])
-        return Succeeded(
-            str(created["InvoiceID"]),
-            fields,
-            f"invoice {number} created in Xero ({status}, total {created.get('Total', '?')})",
-        )
+        return results
 
-    def _adopt_invoice(
-        self, existing: Mapping[str, Any], fields: InvoiceFields, contact_id: str, how: str
-    ) -> Outcome:
+    def _adopt_invoice(self, existing: Mapping[str, Any], entry: _Ready, how: str) -> Outcome:
         if existing.get("Status") in ("VOIDED", "DELETED"):
-            raise XeroRejectedError(
-                [f"invoice {fields.invoice_number} exists in Xero but is {existing.get('Status')}"]
+            return Refused(
+                f"invoice {entry.number} exists in Xero but is {existing.get('Status')}",
+                "rejected",
             )
-        if not _same_contact(existing, contact_id):
-            raise XeroRejectedError(
-                [
-                    f"Xero already has an invoice numbered {fields.invoice_number} for another "
-                    f"contact ({_contact_name(existing)})"
-                ]
+        if entry.contact_id is not None and not _same_contact(existing, entry.contact_id):
+            return Refused(
+                f"Invoice # must be unique.; Xero already has an invoice numbered {entry.number} "
+                f"for another contact ({_contact_name(existing)}); syncledger did not create it. "
+                "Renumber or remove one of them.",
+                "rejected",
             )
         return Succeeded(
-            str(existing["InvoiceID"]),
-            fields,
-            f"invoice {fields.invoice_number} {how}",
+            str(existing["InvoiceID"]), entry.fields, f"invoice {entry.number} {how}; adopted it"
         )
 
     # credit notes -----------------------------------------------------------------------------
@@ -294,40 +444,119 @@ class Delivery:
 
     # payments ---------------------------------------------------------------------------------
 
-    def _payment(self, message: Message, payment: Payment, org: Organisation) -> Outcome:
-        if payment.xero_payment_id is not None:
-            return Skipped("already in Xero")
-        fields = payment.fields
-        if fields is None or not payment.is_paid or payment.paid_at is None:
-            return Skipped("not paid in OpenSolar")
-        invoice_doc = payment.invoice_document
-        invoice = self.ledger.document(invoice_doc) if invoice_doc else None
-        if not isinstance(invoice, Invoice) or invoice.xero_invoice_id is None:
-            number = invoice.number if isinstance(invoice, Invoice) else fields.invoice_id
-            return Waiting(f"waiting for invoice {number}")
-        body = payment_payload(
-            fields, payment.opensolar_id, org, invoice.xero_invoice_id, payment.paid_at.date()
-        )
-        if message.uncertain:
-            for existing in self.client.find_payments(body["Reference"]):
-                same_invoice = (existing.get("Invoice") or {}).get(
-                    "InvoiceID"
-                ) == invoice.xero_invoice_id
-                if same_invoice and Decimal(str(existing.get("Amount"))) == fields.amount:
-                    return Succeeded(
-                        str(existing["PaymentID"]),
-                        fields,
-                        f"payment of {fields.amount:.2f} found in Xero after an uncertain earlier "
-                        f"attempt; adopted it",
+    def _payments(self, items: Sequence[Item], org: Organisation) -> dict[int, Outcome]:
+        results: dict[int, Outcome] = {}
+        ready: list[_Ready] = []
+        for item in items:
+            payment = item.document
+            if not isinstance(payment, Payment):
+                results[item.message.id] = Refused("not a payment", "internal")
+                continue
+            fields = payment.fields
+            if payment.xero_payment_id is not None:
+                results[item.message.id] = Skipped("already in Xero")
+                continue
+            if fields is None or not payment.is_paid or payment.paid_at is None:
+                results[item.message.id] = Skipped("not paid in OpenSolar")
+                continue
+            invoice_doc = payment.invoice_document
+            invoice = self.ledger.find_document_by_id(invoice_doc) if invoice_doc else None
+            if not isinstance(invoice, Invoice) or invoice.xero_invoice_id is None:
+                number = invoice.number if isinstance(invoice, Invoice) else fields.invoice_id
+                results[item.message.id] = Waiting(f"waiting for invoice {number}")
+                continue
+            try:
+                body = payment_payload(
+                    fields,
+                    payment.opensolar_id,
+                    org,
+                    invoice.xero_invoice_id,
+                    payment.paid_at.date(),
+                )
+            except MappingError as exc:
+                results[item.message.id] = Refused(str(exc), "configuration")
+                continue
+            ready.append(_Ready(item, body, fields, invoice.number))
+        uncertain = [r for r in ready if r.item.message.uncertain]
+        if uncertain:
+            existing = self.client.find_payments_by_references(
+                [r.body["Reference"] for r in uncertain]
+            )
+            for entry in uncertain:
+                match = _same_payment(existing, entry.body)
+                if match is not None:
+                    results[entry.item.message.id] = Succeeded(
+                        str(match["PaymentID"]),
+                        entry.fields,
+                        f"payment of {entry.body['Amount']:.2f} found in Xero after an "
+                        "uncertain earlier attempt; adopted it",
                     )
-        created = self.client.create_payment(body, self._key(message, OP_PAYMENT, body))
-        due = (created.get("Invoice") or {}).get("AmountDue")
-        tail = f", amount due now {due}" if due is not None else ""
-        return Succeeded(
-            str(created["PaymentID"]),
-            fields,
-            f"payment of {fields.amount:.2f} applied to {invoice.number}{tail}",
-        )
+            ready = [r for r in ready if r.item.message.id not in results]
+        for chunk in _chunks(ready):
+            elements = self.client.create_payments(
+                [r.body for r in chunk], self._batch_key(OP_PAYMENT, chunk)
+            )
+            for entry, element in zip(chunk, elements, strict=True):
+                if element.ok:
+                    due = (element.data.get("Invoice") or {}).get("AmountDue")
+                    tail = f", amount due now {due}" if due is not None else ""
+                    results[entry.item.message.id] = Succeeded(
+                        str(element.data["PaymentID"]),
+                        entry.fields,
+                        f"payment of {entry.body['Amount']:.2f} applied to {entry.number}{tail}",
+                    )
+                else:
+                    results[entry.item.message.id] = _rejected(element)
+        return results
+
+
+def _chunks(ready: Sequence[_Ready]) -> list[list[_Ready]]:
+    """Batches of at most 50 elements and about 3 MB (Xero's 3.5 MB limit, with room)."""
+    chunks: list[list[_Ready]] = []
+    current: list[_Ready] = []
+    size = 0
+    for entry in ready:
+        body_size = len(dumps(entry.body))
+        if current and (len(current) >= MAX_BATCH or size + body_size > MAX_BATCH_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(entry)
+        size += body_size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _by_number(invoices: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Xero's invoices by number, a live one preferred to a voided or deleted one."""
+    found: dict[str, dict[str, Any]] = {}
+    for invoice in invoices:
+        number = str(invoice.get("InvoiceNumber", ""))
+        current = found.get(number)
+        if current is None or current.get("Status") in ("VOIDED", "DELETED"):
+            found[number] = invoice
+    return found
+
+
+def _same_payment(
+    existing: Sequence[dict[str, Any]], body: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    for payment in existing:
+        same_invoice = (payment.get("Invoice") or {}).get("InvoiceID") == body["Invoice"][
+            "InvoiceID"
+        ]
+        same_reference = payment.get("Reference") == body["Reference"]
+        if (
+            same_invoice
+            and same_reference
+            and Decimal(str(payment.get("Amount"))) == body["Amount"]
+        ):
+            return payment
+    return None
+
+
+def _rejected(element: Element) -> Refused:
+    return Refused("; ".join(element.messages), "rejected")
 
 
 def choose_contact(

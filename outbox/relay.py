@@ -31,12 +31,14 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError
 
 from domain.customer import customer_key
+from domain.documents import OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
 from domain.errors import DomainError
-from domain.ledger import SyncLedger
+from domain.ledger import Resolution, SyncLedger
+from domain.mapping import payment_reference
 from domain.opensolar import Customer as CustomerFields
 from domain.organisation import Organisation
 from domain.redaction import redact, redact_text
-from outbox.delivery import Delivery, Outcome, Refused, Skipped, Succeeded, Waiting
+from outbox.delivery import Delivery, Item, Outcome, Refused, Skipped, Succeeded, Waiting
 from outbox.leases import LeaseStore
 from outbox.limits import Budget, Pacer, PacingStoppedError, SlidingWindow
 from outbox.orgstate import OrgStateStore
@@ -69,6 +71,7 @@ WAIT_RETRY_SECONDS = 30.0
 NOT_CONNECTED_RETRY_SECONDS = 60.0
 DEFAULT_PARK_SECONDS = 3600.0
 AUTH_PARK_SECONDS = 30.0
+BATCHED: tuple[str, ...] = (OP_INVOICE, OP_PAYMENT)
 FOLLOWERS_INTERVAL = 0.5
 
 
@@ -98,6 +101,7 @@ class RelaySettings:
     minute_window: float = 60.0
     org_lease_seconds: float = 15.0
     heartbeat_seconds: float = 5.0
+    batch_size: int = 50
     pause_after_answer: float = 0.0
 
 
@@ -362,10 +366,25 @@ class Relay:
                 self.store.release(message.id, self.owner)
                 refused.add(message.org)
                 continue
+            batch = [message, *self._more(message)]
             per_org[message.org] = per_org.get(message.org, 0) + 1
-            in_flight[pool.submit(self._work, message)] = message
+            in_flight[pool.submit(self._work, batch)] = message
             launched += 1
         return launched
+
+    def _more(self, first: Message) -> list[Message]:
+        """Other due messages of the same organisation and operation, to send in one call
+        (never waiting for more to arrive: a lone document goes at once)."""
+        if first.operation not in BATCHED:
+            return []
+        return self.store.claim_more(
+            self.owner,
+            self.clock(),
+            self.settings.lease_seconds,
+            first.org,
+            first.operation,
+            self.settings.batch_size - 1,
+        )
 
     def _lease(self, org: str) -> bool:
         """Hold the organisation's lease (taking it over if its holder's lease lapsed)."""
@@ -401,110 +420,143 @@ class Relay:
             if error is not None:
                 log.error("delivery of %s failed outside its boundary: %s", message.doc_id, error)
 
-    def _work(self, message: Message) -> None:
+    def _work(self, messages: list[Message]) -> None:
         try:
-            self._deliver(message)
+            self._deliver(messages)
         finally:
-            try:
-                self.store.release(message.id, self.owner)
-            except (StorageError, PersistenceError):
-                self._unreleased.add(message.id)
+            for message in messages:
+                try:
+                    self.store.release(message.id, self.owner)
+                except (StorageError, PersistenceError):
+                    self._unreleased.add(message.id)
 
     def deliver_one(self) -> bool:
-        """Claim and deliver one due message in this thread; False if none is due."""
+        """Claim and deliver one due message (with the others that batch with it) in this
+        thread; False if none is due."""
         self.catch_up()
         message = self.store.claim(
             self.owner, self.clock(), self.settings.lease_seconds, self.parked_orgs()
         )
         if message is None:
             return False
-        self._work(message)
+        self._work([message, *self._more(message)])
         self._flush_limits()
         return True
 
     # one message ------------------------------------------------------------------------------
 
-    def _deliver(self, message: Message) -> None:
+    def _deliver(self, messages: list[Message]) -> None:
         calls: list[CallRecord] = []
         started = time.perf_counter()
-        delivery: Delivery | None = None
-        reference = message.doc_id
+        first = messages[0]
+        keys: dict[int, str] = {m.id: m.doc_id for m in messages}
+        references: dict[int, str] = dict(keys)
         try:
-            document = self.ledger.document(UUID(message.doc_id))
-            reference = document.reference
-            org = self.ledger.organisation(document.org_id)
+            items = []
+            for message in messages:
+                document = self.ledger.document(UUID(message.doc_id))
+                references[message.id] = document.reference
+                keys[message.id] = call_key(document)
+                items.append(Item(message, document))
+            org = self.ledger.organisation(items[0].document.org_id)
             connection = org.connection if org is not None else None
             if org is None or connection is None:
-                self._defer(message, NOT_CONNECTED_RETRY_SECONDS, "organisation not connected")
+                for message in messages:
+                    self._defer(message, NOT_CONNECTED_RETRY_SECONDS, "organisation not connected")
                 return
-            pacer = Pacer(self.window(message.org), self._app, self.stop)
+            pacer = Pacer(self.window(first.org), self._app, self.stop)
 
             def observe(seen: Limits) -> None:
                 with self._guard:
-                    self._limits[message.org] = (seen, self.clock())
+                    self._limits[first.org] = (seen, self.clock())
                 pacer.observe(seen)
 
             client = self.clients(org, calls.append, on_limits=observe, pace=pacer)
             delivery = Delivery(
                 self.ledger, client, connection.tenant_id, contact_lock=self.customer_lock
             )
-            outcome = delivery.run(message, document, org)
+            outcomes = delivery.run_many(items, org)
             if self.settings.pause_after_answer > 0 and calls:
                 # a test aid (SYNCLEDGER_TEST_PAUSE_AFTER_ANSWER_MS): widens the window between
                 # "Xero answered" and "outcome recorded" so crash tests can kill a relay in it
                 time.sleep(self.settings.pause_after_answer)
         except PacingStoppedError:
-            log.info("stopping: %s (%s) left for the next run", reference, message.operation)
+            log.info("stopping: %d deliveries left for the next run", len(messages))
             return
         except XeroError as exc:
             category, retry_after = category_of(exc)
-            self._failed(message, category, str(exc), retry_after, calls, delivery)
+            for message in messages:
+                self._failed(message, category, str(exc), retry_after, calls, keys[message.id])
         except (DomainError, ValueError, KeyError, TypeError, LookupError) as exc:
-            log.exception("internal error delivering %s (%s)", reference, message.operation)
-            self._failed(message, INTERNAL, f"internal error: {exc}", None, calls, delivery)
+            log.exception(
+                "internal error delivering %s (%s)", references[first.id], first.operation
+            )
+            for message in messages:
+                self._failed(
+                    message, INTERNAL, f"internal error: {exc}", None, calls, keys[message.id]
+                )
         except Exception as exc:
-            log.exception("unexpected error delivering %s (%s)", reference, message.operation)
+            log.exception(
+                "unexpected error delivering %s (%s)", references[first.id], first.operation
+            )
             error = f"internal error: {type(exc).__name__}: {exc}"
-            self._failed(message, INTERNAL, error, None, calls, delivery)
+            for message in messages:
+                self._failed(message, INTERNAL, error, None, calls, keys[message.id])
         else:
-            self._done(message, outcome, calls)
+            self._done(messages, outcomes, calls, keys)
         finally:
-            self._log(message, reference, calls, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            for message in messages:
+                self._log(message, references[message.id], calls, elapsed)
 
-    def _done(self, message: Message, outcome: Outcome, calls: list[CallRecord]) -> None:
-        doc_id = UUID(message.doc_id)
-        records = [redact(c.as_dict()) for c in calls]
-        if isinstance(outcome, Succeeded):
-            self.ledger.record_success(
-                doc_id,
-                message.operation,
-                message.request_version,
-                outcome.xero_id,
-                outcome.sent,
-                outcome.detail,
-                records,
-            )
-            self.store.settle(message.id, DONE)
-            self.report.count("delivered")
-        elif isinstance(outcome, Refused):
-            self.ledger.record_failure(
-                doc_id,
-                message.operation,
-                message.request_version,
-                outcome.error,
-                outcome.category,
-                final=True,
-                retry_at=None,
-                calls=records,
-            )
-            self.store.settle(message.id, FAILED)
-            self.report.count("failed")
-        elif isinstance(outcome, Waiting):
-            self._defer(message, WAIT_RETRY_SECONDS, outcome.reason)
-        elif isinstance(outcome, Skipped):
-            self.store.drop(message.id)
-            self.report.count("skipped")
-            log.info("skipped %s (%s): %s", message.doc_id, message.operation, outcome.reason)
+    def _done(
+        self,
+        messages: list[Message],
+        outcomes: dict[int, Outcome],
+        calls: list[CallRecord],
+        keys: dict[int, str],
+    ) -> None:
+        resolutions: list[Resolution] = []
+        settled: list[tuple[int, str]] = []
+        for message in messages:
+            outcome = outcomes.get(message.id)
+            records = calls_for(calls, keys[message.id])
+            if isinstance(outcome, Succeeded):
+                resolutions.append(
+                    Resolution(
+                        UUID(message.doc_id),
+                        message.operation,
+                        message.request_version,
+                        records,
+                        xero_id=outcome.xero_id,
+                        sent=outcome.sent,
+                        detail=outcome.detail,
+                    )
+                )
+                settled.append((message.id, DONE))
+                self.report.count("delivered")
+            elif isinstance(outcome, Refused):
+                resolutions.append(
+                    Resolution(
+                        UUID(message.doc_id),
+                        message.operation,
+                        message.request_version,
+                        records,
+                        error=redact_text(outcome.error),
+                        category=outcome.category,
+                    )
+                )
+                settled.append((message.id, FAILED))
+                self.report.count("failed")
+            elif isinstance(outcome, Waiting):
+                self._defer(message, WAIT_RETRY_SECONDS, outcome.reason)
+            elif isinstance(outcome, Skipped):
+                self.store.drop(message.id)
+                self.report.count("skipped")
+                log.info("skipped %s (%s): %s", message.doc_id, message.operation, outcome.reason)
+        if resolutions:
+            self.ledger.record_resolutions(resolutions)
+            self.store.settle_many(settled)
 
     def _failed(
         self,
@@ -513,13 +565,13 @@ class Relay:
         error: str,
         retry_after: float | None,
         calls: list[CallRecord],
-        delivery: Delivery | None,
+        key: str,
     ) -> None:
         attempt = message.attempts + 1
         error = redact_text(error)
         decision = self.policy.decide(category, error, attempt, self.rng.random(), retry_after)
         now = self.clock()
-        records = [redact(c.as_dict()) for c in calls]
+        records = calls_for(calls, key)
         doc_id = UUID(message.doc_id)
         if not decision.record:
             if calls:
@@ -604,3 +656,39 @@ class Relay:
             last.status if last else "-",
             seconds * 1000,
         )
+
+
+def call_key(document: Document) -> str:
+    """What identifies a document inside a batch call's summary: its invoice number, or the
+    Reference its payment carries."""
+    if isinstance(document, Invoice) and document.fields is not None:
+        return document.fields.invoice_number
+    if isinstance(document, Payment) and document.fields is not None:
+        return payment_reference(document.fields, document.opensolar_id)
+    return document.reference
+
+
+def calls_for(calls: list[CallRecord], key: str, keep: int = 5) -> list[dict[str, Any]]:
+    """The calls as one document's history records them: a batch call keeps only that
+    document's element of the request and of Xero's answer (with the batch's size), so each
+    document's history stays small; secrets are redacted."""
+    records: list[dict[str, Any]] = []
+    for call in calls:
+        record = redact(call.as_dict())
+        request = record.get("request") or {}
+        items = request.get("items")
+        if isinstance(items, list):
+            mine = [i for i in items if key in (i.get("number"), i.get("reference"))]
+            if not mine:
+                continue  # a batch this document was not part of (it was refused before)
+            record["request"] = {"batch_size": request.get("count", len(items)), "items": mine}
+        looked_up = request.get("numbers") or request.get("references")
+        if isinstance(looked_up, list) and key not in looked_up:
+            continue
+        response = record.get("response") or {}
+        for collection, elements in list(response.items()):
+            if isinstance(elements, list) and len(elements) > keep:
+                mine = [e for e in elements if key in (e.get("InvoiceNumber"), e.get("Reference"))]
+                response[collection] = mine or [{"count": str(len(elements))}]
+        records.append(record)
+    return records

@@ -139,6 +139,13 @@ class OutboxStore(ABC):
         ``orgs_only`` when given), or None."""
 
     @abstractmethod
+    def claim_more(
+        self, owner: str, now: float, lease: float, org: str, operation: str, limit: int
+    ) -> list[Message]:
+        """Claim up to ``limit`` more due messages of one organisation and operation (to send
+        together in one batch), oldest first."""
+
+    @abstractmethod
     def release(self, message_id: int, owner: str) -> None:
         """Give up a claim (after the outcome was recorded, or to try later)."""
 
@@ -157,6 +164,11 @@ class OutboxStore(ABC):
         """Set what the outbox writer will set when it reads the outcome from the log (a final
         state, or when to try again and whether to look first), so the relay need not wait for
         it. Attempts are counted by the writer alone."""
+
+    def settle_many(self, settled: list[tuple[int, str]]) -> None:
+        """Set final states of several messages (see ``settle``)."""
+        for message_id, state in settled:
+            self.settle(message_id, state)
 
     @abstractmethod
     def drop(self, message_id: int) -> None:

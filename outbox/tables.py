@@ -281,6 +281,30 @@ class SQLOutboxStore(OutboxStore):
             )
         return _message((*found[:-2], message.claims + 1, found[-1]))
 
+    def claim_more(
+        self, owner: str, now: float, lease: float, org: str, operation: str, limit: int
+    ) -> list[Message]:
+        if limit <= 0:
+            return []
+        due, params = self._due_clause(())
+        with self.db.write() as conn:
+            found = conn.all(
+                f"SELECT {_COLUMNS} FROM outbox_messages m WHERE {due} "
+                "AND m.org=? AND m.operation=? "
+                "AND (m.not_before IS NULL OR m.not_before<=?) "
+                "AND (m.claimed_until IS NULL OR m.claimed_until<?) "
+                "ORDER BY m.position LIMIT ?" + self.db.dialect.skip_locked,
+                [*params, org, operation, now, now, limit],
+            )
+            if not found:
+                return []
+            conn.many(
+                "UPDATE outbox_messages SET claimed_by=?, claimed_until=?, claims=claims+1 "
+                "WHERE id=?",
+                [(owner, now + lease, row[0]) for row in found],
+            )
+        return [_message((*row[:-2], row[-2] + 1, row[-1])) for row in found]
+
     def release(self, message_id: int, owner: str) -> None:
         with self.db.write() as conn:
             conn.execute(
@@ -315,6 +339,15 @@ class SQLOutboxStore(OutboxStore):
                     f"WHERE id=? AND state IN {_OPEN}",
                     (not_before, int(uncertain), message_id),
                 )
+
+    def settle_many(self, settled: list[tuple[int, str]]) -> None:
+        if not settled:
+            return
+        with self.db.write() as conn:
+            conn.many(
+                "UPDATE outbox_messages SET state=?, not_before=NULL WHERE id=?",
+                [(state, message_id) for message_id, state in settled],
+            )
 
     def drop(self, message_id: int) -> None:
         with self.db.write() as conn:

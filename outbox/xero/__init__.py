@@ -7,6 +7,7 @@ from __future__ import annotations
 from outbox.xero.client import (
     API_PREFIX,
     CallRecord,
+    Element,
     Limits,
     TokenProvider,
     XeroClient,
@@ -45,6 +46,7 @@ __all__ = [
     "CUSTOM_GRANULAR_SCOPES",
     "GRANULAR_SCOPES",
     "CallRecord",
+    "Element",
     "IdentityUrls",
     "Limits",
     "Tenant",

@@ -40,6 +40,25 @@ class Limits:
     app_minute: int | None
 
 
+@dataclass(frozen=True)
+class Element:
+    """One element of a batch answer: Xero's object, and its validation messages if it failed."""
+
+    data: dict[str, Any]
+    messages: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.messages
+
+    @property
+    def duplicate_number(self) -> bool:
+        """True when the element failed only because its number is already used."""
+        return bool(self.messages) and all(
+            any(d in m for d in DUPLICATE_MESSAGES) for m in self.messages
+        )
+
+
 @dataclass
 class CallRecord:
     """One HTTP call to Xero, as the ledger records it (never tokens or headers)."""
@@ -220,6 +239,35 @@ class XeroClient:
         return element
 
     @staticmethod
+    def _elements(data: Any, collection: str, sent: int) -> list[Element]:
+        """Every element of a ``summarizeErrors=false`` answer, in the order sent."""
+        items = data.get(collection) if isinstance(data, Mapping) else None
+        if not isinstance(items, list) or len(items) != sent:
+            raise XeroTransientError(
+                f"Xero answered with {len(items) if isinstance(items, list) else 'no'} "
+                f"{collection} for {sent} sent",
+                200,
+                uncertain=True,
+            )
+        elements: list[Element] = []
+        for item in items:
+            data_item = dict(item) if isinstance(item, Mapping) else {}
+            errors = element_errors(data_item)
+            failed = bool(
+                errors
+                or data_item.get("HasErrors")
+                or data_item.get("StatusAttributeString") == "ERROR"
+            )
+            messages = tuple(
+                errors or (["Xero reported an error on this element"] if failed else [])
+            )
+            elements.append(Element(data_item, messages))
+        return elements
+
+    def _batch_summary(self, bodies: list[dict[str, Any]], number_field: str) -> dict[str, Any]:
+        return {"count": len(bodies), "items": [_document_summary(b, number_field) for b in bodies]}
+
+    @staticmethod
     def _all(data: Any, collection: str) -> list[dict[str, Any]]:
         items = data.get(collection) if isinstance(data, Mapping) else None
         return [dict(i) for i in items or [] if isinstance(i, Mapping)]
@@ -252,6 +300,29 @@ class XeroClient:
         )
         return self._all(data, "Contacts")
 
+    def find_contacts_by_emails(self, emails: list[str]) -> list[dict[str, Any]]:
+        """Active contacts whose email is any of ``emails`` (one call: a ``where`` with ORs)."""
+        if not emails:
+            return []
+        where = " OR ".join(f'EmailAddress=="{_quote(e)}"' for e in emails)
+        data = self._call(
+            "find_contacts", "GET", "/Contacts", params={"where": where}, summary={"emails": emails}
+        )
+        return self._all(data, "Contacts")
+
+    def create_contacts(self, bodies: list[dict[str, Any]], key: str) -> list[Element]:
+        """Create several contacts in one call; one outcome per contact, in order."""
+        data = self._call(
+            "create_contacts",
+            "PUT",
+            "/Contacts",
+            params={"summarizeErrors": "false"},
+            body={"Contacts": bodies},
+            key=key,
+            summary={"names": [b.get("Name") for b in bodies]},
+        )
+        return self._elements(data, "Contacts", len(bodies))
+
     def create_contact(self, body: dict[str, Any], key: str) -> dict[str, Any]:
         """Create one contact."""
         data = self._call(
@@ -280,6 +351,32 @@ class XeroClient:
         live = [i for i in found if i.get("Status") not in ("VOIDED", "DELETED")]
         candidates = live or found
         return candidates[0] if candidates else None
+
+    def find_invoices(self, numbers: list[str]) -> list[dict[str, Any]]:
+        """The ACCREC invoices with any of these numbers (one call)."""
+        if not numbers:
+            return []
+        data = self._call(
+            "find_invoices",
+            "GET",
+            "/Invoices",
+            params={"InvoiceNumbers": ",".join(numbers)},
+            summary={"numbers": numbers},
+        )
+        return [i for i in self._all(data, "Invoices") if i.get("Type", "ACCREC") == "ACCREC"]
+
+    def create_invoices(self, bodies: list[dict[str, Any]], key: str) -> list[Element]:
+        """Create several invoices in one call; one outcome per invoice, in order."""
+        data = self._call(
+            "create_invoices",
+            "PUT",
+            "/Invoices",
+            params={"summarizeErrors": "false", "unitdp": "4"},
+            body={"Invoices": bodies},
+            key=key,
+            summary=self._batch_summary(bodies, "InvoiceNumber"),
+        )
+        return self._elements(data, "Invoices", len(bodies))
 
     def get_invoice(self, invoice_id: str) -> dict[str, Any]:
         """One invoice by InvoiceID."""
@@ -361,6 +458,43 @@ class XeroClient:
         )
         return [p for p in self._all(data, "Payments") if p.get("Status") != "DELETED"]
 
+    def find_payments_by_references(self, references: list[str]) -> list[dict[str, Any]]:
+        """Payments with any of these References (one call)."""
+        if not references:
+            return []
+        where = " OR ".join(f'Reference=="{_quote(r)}"' for r in references)
+        data = self._call(
+            "find_payments",
+            "GET",
+            "/Payments",
+            params={"where": where},
+            summary={"references": references},
+        )
+        return [p for p in self._all(data, "Payments") if p.get("Status") != "DELETED"]
+
+    def create_payments(self, bodies: list[dict[str, Any]], key: str) -> list[Element]:
+        """Apply several payments in one call; one outcome per payment, in order."""
+        data = self._call(
+            "create_payments",
+            "PUT",
+            "/Payments",
+            params={"summarizeErrors": "false"},
+            body={"Payments": bodies},
+            key=key,
+            summary={
+                "count": len(bodies),
+                "items": [
+                    {
+                        "invoice_id": b["Invoice"].get("InvoiceID"),
+                        "amount": str(b["Amount"]),
+                        "reference": b.get("Reference"),
+                    }
+                    for b in bodies
+                ],
+            },
+        )
+        return self._elements(data, "Payments", len(bodies))
+
     def create_payment(self, body: dict[str, Any], key: str) -> dict[str, Any]:
         """Apply one payment to an invoice."""
         data = self._call(
@@ -390,6 +524,7 @@ _ID_FIELDS: tuple[tuple[str, str], ...] = (
 )
 _SUMMARY_FIELDS: tuple[str, ...] = (
     "InvoiceNumber",
+    "Reference",
     "CreditNoteNumber",
     "Name",
     "Status",

@@ -335,14 +335,15 @@ def test_an_unknown_event_type_is_refused(history):
 def test_calls_of_an_invoice_show_every_attempt_and_what_xero_answered(history):
     data = history.audit.json("calls", "INV-7")
     calls = data["calls"]
-    created = [c for c in calls if c["call"] == "create_invoice"]
+    created = [c for c in calls if c["call"] == "create_invoices"]
     credited = [c for c in calls if c["call"] == "create_credit_note"]
 
     assert data["document"] == "invoice:7"
     assert len(created) == 1 and created[0]["status"] == 200 and created[0]["result"] == "synced"
     invoice_id = created[0]["response"]["Invoices"][0]["InvoiceID"]
     assert invoice_id == history.cli.status_of("invoice:7")["xero_id"]
-    assert [line["account"] for line in created[0]["request"]["lines"]] == ["200", "260"]
+    [sent] = created[0]["request"]["items"]  # this invoice's element of the batch call
+    assert [line["account"] for line in sent["lines"]] == ["200", "260"]
     assert created[0]["idempotency_key"].startswith("syncledger-invoice-")
     assert len(credited) == 1
     assert any(c["call"] == "allocate_credit_note" for c in calls)
@@ -351,8 +352,8 @@ def test_calls_of_an_invoice_show_every_attempt_and_what_xero_answered(history):
 def test_calls_of_a_payment_by_reference(history):
     [call] = history.audit.json("calls", "payment:81")["calls"]
 
-    assert call["call"] == "create_payment"
-    assert call["request"]["amount"] == "500.00"
+    assert call["call"] == "create_payments"
+    assert [item["amount"] for item in call["request"]["items"]] == ["500.00"]
 
 
 def test_calls_of_an_unknown_document_exit_1(history):
