@@ -237,9 +237,15 @@ def _rows_for(
 
 
 def retry(
-    system: System, references: Iterable[str], *, failed: bool, org: str | None
+    system: System,
+    references: Iterable[str],
+    *,
+    failed: bool,
+    org: str | None,
+    reason: str = "retry requested by a user",
 ) -> CommandReport:
-    """Append a retry request for each Failed document named (or every Failed one)."""
+    """Append a retry request for each Failed document named (or every Failed one); ``reason``
+    (who asked, and where) is recorded with it."""
     refresh(system)
     report = CommandReport()
     if failed:
@@ -248,7 +254,7 @@ def retry(
         rows = _rows_for(system, references, org, report)
     for row in rows:
         try:
-            system.ledger.request_retry(UUID(row.doc_id))
+            system.ledger.request_retry(UUID(row.doc_id), reason)
         except InvalidRequestError as exc:
             report.refused.append(str(exc))
         else:
@@ -326,9 +332,10 @@ def sync(
     since: date | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    reason: str = "sync requested by a user",
 ) -> CommandReport:
     """Request delivery of Not Attempted documents (named, or all of them); an invoice brings
-    its Not Attempted paid payments along."""
+    its Not Attempted paid payments along. ``reason`` (who asked) is recorded with each."""
     plan = plan_sync(system, references, not_attempted=not_attempted, org=org, since=since)
     report = CommandReport(refused=list(plan.refused))
     seen: set[str] = set()
@@ -342,7 +349,7 @@ def sync(
             report.done.append(f"{row.number} ({row.document}): would be sent")
             continue
         try:
-            system.ledger.request_sync(UUID(row.doc_id), "sync requested by a user")
+            system.ledger.request_sync(UUID(row.doc_id), reason)
         except InvalidRequestError as exc:
             report.refused.append(str(exc))
             continue
@@ -354,7 +361,7 @@ def sync(
                 seen.add(payment.doc_id)
                 try:
                     system.ledger.request_sync(
-                        UUID(payment.doc_id), f"sync requested with its invoice {row.number}"
+                        UUID(payment.doc_id), f"{reason}, with its invoice {row.number}"
                     )
                 except InvalidRequestError:
                     continue

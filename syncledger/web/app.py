@@ -501,7 +501,9 @@ class WebApp:
         return await self._act(request, Backend.sync)
 
     async def _act(
-        self, request: Request, action: Callable[[Backend, str, str | None], service.CommandReport]
+        self,
+        request: Request,
+        action: Callable[[Backend, str, str | None, str], service.CommandReport],
     ) -> Response:
         checked = await self._authorised_post(request)
         if isinstance(checked, Response):
@@ -512,7 +514,8 @@ class WebApp:
             return _error(404, "no such document")
         within = _visible_org(session)
         try:
-            report = await self.db(lambda backend: action(backend, doc_id, within))
+            who = session.user.email
+            report = await self.db(lambda backend: action(backend, doc_id, within, who))
         except DocumentNotFoundError:
             return _error(404, "no such document")
         log.info(
@@ -530,7 +533,10 @@ class WebApp:
             return checked
         (_, session), form = checked
         filters = self._filters({"org": form.get("org", "")}, session)
-        report = await self.db(lambda backend: backend.retry_failed(self._scope(session, filters)))
+        who = session.user.email
+        report = await self.db(
+            lambda backend: backend.retry_failed(self._scope(session, filters), who)
+        )
         log.info("retry of every failed document by %s: %d", session.user.email, len(report.done))
         return self._reported(request, form, report)
 

@@ -191,21 +191,25 @@ class Backend:
 
     # actions ----------------------------------------------------------------------------------
 
-    def retry(self, doc_id: str, org: str | None) -> service.CommandReport:
-        """Ask for a Failed document to be retried."""
+    def retry(self, doc_id: str, org: str | None, who: str) -> service.CommandReport:
+        """Ask for a Failed document to be retried (recording who asked)."""
         service.refresh(self.system)
         row = self.resolve(doc_id, org)
-        return service.retry(self.system, [row.doc_id], failed=False, org=row.org)
+        return service.retry(
+            self.system, [row.doc_id], failed=False, org=row.org, reason=_asked("retry", who)
+        )
 
-    def sync(self, doc_id: str, org: str | None) -> service.CommandReport:
-        """Ask for a Not Attempted document to be sent."""
+    def sync(self, doc_id: str, org: str | None, who: str) -> service.CommandReport:
+        """Ask for a Not Attempted document to be sent (recording who asked)."""
         service.refresh(self.system)
         row = self.resolve(doc_id, org)
-        return service.sync(self.system, [row.doc_id], not_attempted=False, org=row.org)
+        return service.sync(
+            self.system, [row.doc_id], not_attempted=False, org=row.org, reason=_asked("sync", who)
+        )
 
-    def retry_failed(self, org: str | None) -> service.CommandReport:
+    def retry_failed(self, org: str | None, who: str) -> service.CommandReport:
         """Ask for every Failed document of an organisation (or of all) to be retried."""
-        return service.retry(self.system, [], failed=True, org=org)
+        return service.retry(self.system, [], failed=True, org=org, reason=_asked("retry", who))
 
     # health -----------------------------------------------------------------------------------
 
@@ -315,3 +319,7 @@ def xero_links(
             )
         )
     return links
+
+
+def _asked(action: str, who: str) -> str:
+    return f"{action} requested on the Payment Requests page by {who}"

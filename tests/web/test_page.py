@@ -10,6 +10,7 @@ from datetime import datetime
 import httpx
 import pytest
 
+from syncledger import service
 from syncledger.web.store import WebStore
 from tests.web.conftest import (
     ADMIN,
@@ -252,6 +253,10 @@ def test_retry_appends_a_retry_and_the_document_turns_pending(
     assert answer.status_code == 200
     assert answer.json() == {"done": ["INV-42-A (invoice:1): retry requested"], "refused": []}
     assert documents.view("INV-42-A").row.status == "Pending"
+    row = documents.view("INV-42-A").row
+    with documents.open() as system:
+        events = service.history(system, row.doc_id, row.org)[1]
+    assert events[-1].reason == f"retry requested on the Payment Requests page by {JANE}"
 
 
 def test_sync_requests_a_not_attempted_document(
