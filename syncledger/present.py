@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.documents import Document
-from domain.opensolar import Change
+from domain.describe import describe
+from domain.redaction import redact_text
 from projections.status import StatusView, money
 
 
@@ -45,33 +45,8 @@ def event_data(event: Any) -> dict[str, Any]:
 
 
 def event_summary(event: Any) -> str:
-    """One human line saying what an event means."""
-    kind = type(event).__name__
-    change: Change | None = getattr(event, "change", None)
-    if change is not None:
-        status = getattr(change.fields, "status", None)
-        text = f"OpenSolar {change.event} {change.event_id}" + (
-            f" (status {status})" if status else ""
-        )
-        if kind == "ChangeIgnored":
-            return f"{text} ignored: {event.reason}"
-        if kind == "AmendedAfterSync":
-            return f"{text}: {event.guidance}"
-        return text
-    if isinstance(event, Document.SyncRequested | Document.RetryRequested):
-        verb = "retry" if isinstance(event, Document.RetryRequested) else "sync"
-        return f"{verb} of {event.operation} requested: {event.reason}"
-    if isinstance(event, Document.SyncSucceeded):
-        return f"{event.operation} synced: {event.detail} (Xero id {event.xero_id})"
-    if isinstance(event, Document.SyncFailed):
-        final = "failed" if event.final else "attempt failed"
-        retry = f"; retry at {event.retry_at.isoformat()}" if event.retry_at else ""
-        return f"{event.operation} {final} ({event.category}): {event.error}{retry}"
-    if isinstance(event, Document.SyncDeferred):
-        return f"{event.operation} deferred: {event.reason}"
-    if kind == "Received":
-        return "first change received"
-    return kind
+    """One human line saying what an event means (secrets redacted)."""
+    return redact_text(describe(event))
 
 
 def history_json(events: Sequence[Any]) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from projections.status import (
     PENDING,
     OrgRow,
     StatusRow,
+    StatusView,
     new_row,
     next_org,
     next_row,
@@ -222,33 +223,6 @@ def failures(
 # as of ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AsOfView:
-    """A document's status as it was at a moment."""
-
-    row: StatusRow
-    reason: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        row = self.row
-        return {
-            "org": row.org,
-            "document": row.document,
-            "kind": row.kind,
-            "number": row.number,
-            "status": row.status,
-            "error": row.error,
-            "reason": self.reason,
-            "xero_id": row.xero_id,
-            "credit_note_id": row.credit_note_id,
-            "amount": row.amount,
-            "currency": row.currency,
-            "date": row.doc_date,
-            "attempts": row.attempts,
-            "updated_at": row.updated_at,
-        }
-
-
 def fold_status(events: Iterable[Any], kind: str) -> StatusRow | None:
     """A document's status row after these events (its history from the start), with the pure
     status rules of the status projection."""
@@ -298,7 +272,7 @@ def as_of(
     include_hidden: bool = False,
     status: str | None = None,
     kind: str | None = None,
-) -> Generator[AsOfView, None, None]:
+) -> Generator[StatusView, None, None]:
     """Every document's status at ``moment``, folded from the log (not the status table)."""
     state = _AsOf(audit, moment)
     with closing(audit.store.documents(org, stamp(moment), window)) as refs:
@@ -313,7 +287,7 @@ def as_of(
             invoice = None
             if row.kind == "payment" and row.status == PENDING and row.invoice_doc:
                 invoice = state.invoice(row.invoice_doc)
-            yield AsOfView(row, reason(row, invoice, state.org(row.org)))
+            yield StatusView(row, reason(row, invoice, state.org(row.org)))
 
 
 # timings --------------------------------------------------------------------------------------
