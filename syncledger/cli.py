@@ -3,44 +3,34 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from eventsourcing.persistence import PersistenceError
 
-from domain.errors import ConfigurationError, DomainError
-from outbox.secrets import SecretError
-from outbox.xero import IdentityUrls, Tenant, XeroError
+from outbox.xero import IdentityUrls, Tenant
 from projections.errors import StorageError
 from projections.status import STATUSES, StatusFilter
 from syncledger import config, present, service
 from syncledger.bootstrap import System
-from syncledger.connect import ConnectError, OAuthRequest
-from syncledger.locks import LockHeldError, RelayLock
-
-F = TypeVar("F", bound=Callable[..., Any])
+from syncledger.clierrors import Failure, handle_errors
+from syncledger.connect import OAuthRequest
+from syncledger.locks import RelayLock
 
 STATUS_CHOICES = (
     {s.lower().replace(" ", "-"): s for s in STATUSES}
     | {s.lower().replace(" ", "_"): s for s in STATUSES}
     | {s.lower(): s for s in STATUSES}
 )
-
-
-class Failure(click.ClickException):
-    """An operational failure: message on stderr, exit code 1."""
-
-    exit_code = 1
 
 
 def _settings(ctx: click.Context, db: str | None) -> config.Settings:
@@ -60,31 +50,6 @@ def opened(ctx: click.Context, db: str | None) -> Iterator[System]:
         yield system
     finally:
         system.close()
-
-
-def handle_errors(func: F) -> F:
-    """Map domain, storage and persistence errors to exit code 1 with a one-line message."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except ConfigurationError as exc:
-            raise Failure(str(exc)) from exc
-        except DomainError as exc:
-            raise Failure(str(exc)) from exc
-        except StorageError as exc:
-            raise Failure(str(exc)) from exc
-        except PersistenceError as exc:
-            raise Failure(f"database error: {exc}") from exc
-        except (LockHeldError, ConnectError, SecretError) as exc:
-            raise Failure(str(exc)) from exc
-        except XeroError as exc:
-            raise Failure(f"Xero: {exc}") from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 db_option = click.option(

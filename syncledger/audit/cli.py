@@ -6,22 +6,19 @@ row) or ``--json`` (one JSON document). Errors become exit code 1 (2 for usage m
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from eventsourcing.persistence import PersistenceError
 
-from domain.errors import DomainError
 from domain.redaction import redact_text
 from outbox.reconcile import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ReconcileError
-from outbox.xero import XeroError
 from projections.audit import KINDS, EventFilter, Window, stamp
 from projections.errors import StorageError
 from projections.status import STATUSES
@@ -30,33 +27,13 @@ from syncledger.audit import output, queries
 from syncledger.audit.output import Column
 from syncledger.audit.reconciling import reconcile as run_reconcile
 from syncledger.bootstrap import System
+from syncledger.clierrors import F, Failure, handle_errors, operational
 
-F = TypeVar("F", bound=Callable[..., Any])
 ONE_DAY = timedelta(days=1)
 TINY = timedelta(microseconds=1)
 
 
-class AuditFailure(click.ClickException):
-    """An operational failure: message on stderr, exit code 1."""
-
-    exit_code = 1
-
-
-def handle_errors(func: F) -> F:
-    """Map domain, storage, persistence and Xero errors to exit code 1 with one line."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except (DomainError, StorageError, ReconcileError, XeroError) as exc:
-            raise AuditFailure(redact_text(str(exc))) from exc
-        except PersistenceError as exc:
-            raise AuditFailure(redact_text(f"database error: {exc}")) from exc
-
-    return wrapper  # type: ignore[return-value]
+operational(ReconcileError)
 
 
 def _settings(ctx: click.Context, db: str | None) -> config.Settings:
@@ -78,7 +55,7 @@ def opened(ctx: click.Context, db: str | None) -> Iterator[queries.Audit]:
     try:
         system = System.open(settings)
     except (StorageError, PersistenceError, OSError) as exc:
-        raise AuditFailure(redact_text(f"cannot open the database {settings.db}: {exc}")) from exc
+        raise Failure(f"cannot open the database {settings.db}: {exc}") from exc
     try:
         audit = queries.Audit.open(system)
         audit.refresh()

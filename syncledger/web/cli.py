@@ -8,22 +8,20 @@ error mapping, equivalent to the main CLI's.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
 
 import click
 from eventsourcing.persistence import PersistenceError
 
-from domain.errors import DomainError
-from outbox.secrets import SecretBox, SecretError
+from outbox.secrets import SecretBox
 from projections.errors import StorageError
 from syncledger import config
 from syncledger.bootstrap import System
+from syncledger.clierrors import Failure, handle_errors, operational
 from syncledger.locks import LockHeldError, RelayLock
 from syncledger.web.auth import hash_password, normal_email, password_problem
 from syncledger.web.changes import (
@@ -36,32 +34,7 @@ from syncledger.web.errors import WebError
 from syncledger.web.settings import WebSettings
 from syncledger.web.store import WebStore
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Failure(click.ClickException):
-    """An operational failure: message on stderr, exit code 1."""
-
-    exit_code = 1
-
-
-def handle_errors(func: F) -> F:
-    """Map web, secret, domain, storage and persistence errors to exit code 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except (WebError, SecretError, DomainError, StorageError, LockHeldError) as exc:
-            raise Failure(str(exc)) from exc
-        except OSError as exc:
-            raise Failure(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from exc
-        except PersistenceError as exc:
-            raise Failure(f"database error: {exc}") from exc
-
-    return wrapper  # type: ignore[return-value]
+operational(WebError, OSError)
 
 
 def _settings(ctx: click.Context, db: str | None) -> config.Settings:
