@@ -21,11 +21,9 @@ from outbox.store import (
 )
 from projections.database import (
     Database,
+    TrackedTables,
     Transaction,
-    lock_position,
     move_position,
-    read_position,
-    reset_position,
     tracking_ddl,
 )
 
@@ -211,29 +209,20 @@ class _WriteBatch(OutboxWriteBatch):
         move_position(self.conn, TRACKING, self.position, position)
 
 
-class SQLOutboxStore(OutboxStore):
+class SQLOutboxStore(TrackedTables, OutboxStore):
     """Outbox messages and claims on any ``Database``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         db.script(_ddl(db))
 
+    tracking = TRACKING
+    tables = TABLES
+
     @contextmanager
     def write_batch(self) -> Iterator[OutboxWriteBatch]:
-        with self.db.write() as tx:
-            yield _WriteBatch(tx, lock_position(tx, self.db.dialect, TRACKING))
-
-    def position(self) -> int:
-        with self.db.read() as tx:
-            return read_position(tx, TRACKING)
-
-    def reset(self) -> None:
-        with self.db.write() as tx:
-            lock_position(tx, self.db.dialect, TRACKING)
-            tx.execute("DELETE FROM outbox_messages")
-            tx.execute("DELETE FROM outbox_documents")
-            tx.execute("DELETE FROM outbox_organisations")
-            reset_position(tx, TRACKING)
+        with self.held() as (tx, position):
+            yield _WriteBatch(tx, position)
 
     @staticmethod
     def _due_clause(orgs_excluded: tuple[str, ...]) -> tuple[str, list[Any]]:

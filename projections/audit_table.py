@@ -37,11 +37,9 @@ from projections.audit import (
 )
 from projections.database import (
     Database,
+    TrackedTables,
     Transaction,
-    lock_position,
     move_position,
-    read_position,
-    reset_position,
     tracking_ddl,
 )
 
@@ -284,29 +282,20 @@ def _marks(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
-class SQLAuditStore(AuditStore):
+class SQLAuditStore(TrackedTables, AuditStore):
     """The audit projection's tables on any ``Database``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         db.script(_ddl())
 
+    tracking = TRACKING
+    tables = TABLES
+
     @contextmanager
     def batch(self) -> Iterator[AuditBatch]:
-        with self.db.write() as tx:
-            yield _Batch(tx, lock_position(tx, self.db.dialect, TRACKING))
-
-    def position(self) -> int:
-        with self.db.read() as tx:
-            return read_position(tx, TRACKING)
-
-    def reset(self) -> None:
-        with self.db.write() as tx:
-            lock_position(tx, self.db.dialect, TRACKING)
-            for table in TABLES:
-                if table != TRACKING:
-                    tx.execute(f"DELETE FROM {table}")
-            reset_position(tx, TRACKING)
+        with self.held() as (tx, position):
+            yield _Batch(tx, position)
 
     # events ------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -94,6 +94,33 @@ class Waker(Protocol):
 
     def close(self) -> None:
         """Stop listening."""
+
+
+class TrackedTables:
+    """What every projection's tables share: a tracking table holding its position, taken
+    exclusively by each batch, and a reset that empties its tables for a rebuild."""
+
+    db: Database
+    tracking: str = ""
+    tables: tuple[str, ...] = ()
+    """Every table of the projection, the tracking table included."""
+
+    @contextmanager
+    def held(self) -> Iterator[tuple[Transaction, int]]:
+        """A write transaction holding the projection's position, and that position."""
+        with self.db.write() as tx:
+            yield tx, lock_position(tx, self.db.dialect, self.tracking)
+
+    def position(self) -> int:
+        with self.db.read() as tx:
+            return read_position(tx, self.tracking)
+
+    def reset(self) -> None:
+        with self.held() as (tx, _):
+            for table in self.tables:
+                if table != self.tracking:
+                    tx.execute(f"DELETE FROM {table}")
+            reset_position(tx, self.tracking)
 
 
 def tracking_ddl(table: str) -> list[str]:

@@ -11,11 +11,9 @@ from typing import Any
 from projections.database import (
     Database,
     Row,
+    TrackedTables,
     Transaction,
-    lock_position,
     move_position,
-    read_position,
-    reset_position,
     tracking_ddl,
 )
 from projections.status import (
@@ -114,28 +112,20 @@ class _Batch(StatusBatch):
         move_position(self.tx, TRACKING, self.position, position)
 
 
-class SQLStatusStore(StatusStore):
+class SQLStatusStore(TrackedTables, StatusStore):
     """The status projection's tables on any ``Database``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         db.script(_ddl())
 
+    tracking = TRACKING
+    tables = TABLES
+
     @contextmanager
     def batch(self) -> Iterator[StatusBatch]:
-        with self.db.write() as tx:
-            yield _Batch(tx, lock_position(tx, self.db.dialect, TRACKING))
-
-    def position(self) -> int:
-        with self.db.read() as tx:
-            return read_position(tx, TRACKING)
-
-    def reset(self) -> None:
-        with self.db.write() as tx:
-            lock_position(tx, self.db.dialect, TRACKING)
-            tx.execute("DELETE FROM status_documents")
-            tx.execute("DELETE FROM status_organisations")
-            reset_position(tx, TRACKING)
+        with self.held() as (tx, position):
+            yield _Batch(tx, position)
 
     def rows(self, where: StatusFilter) -> Iterator[StatusView]:
         clauses: list[str] = []
