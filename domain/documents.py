@@ -500,6 +500,8 @@ class Payment(Document):
         self.xero_payment_id = xero_id
         self.sent_fields = sent if isinstance(sent, PaymentFields) else self.fields
         self.failures_in_row = 0
+        if self.voided_at is not None:
+            self.amendment_error = PAYMENT_VOIDED_GUIDANCE
 
     def dependency(self, operation: str) -> str | None:
         invoice = self.invoice_document

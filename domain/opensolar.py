@@ -39,7 +39,11 @@ MAX_QUANTITY = Decimal("99999999")
 AMOUNT_PLACES = 2
 UNIT_PLACES = 4
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Control characters, and lone surrogates (valid JSON escapes that are not text)."""
+MAX_INTEGER_DIGITS = 30
+MAX_MAGNITUDE = 15
+"""Amounts whose decimal exponent says more than 10^15 are out of range before any arithmetic."""
 
 
 @dataclass(frozen=True)
@@ -150,14 +154,28 @@ class _Errors:
         self.items.append(FieldError(field, message))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+@dataclass(frozen=True)
+class Unusable:
+    """A JSON literal that is no usable value (NaN, Infinity, an integer of absurd length):
+    kept in place so the field it stands in is named when it is refused."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _integer(text: str) -> int | Unusable:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        return Unusable(f"{text[:12]}… ({len(text)} digits)")
+    return int(text)
 
 
 def decode_json(text: str) -> Any:
-    """Decode JSON with decimals for numbers and no NaN or Infinity; raises ``ChangeError``."""
+    """Decode JSON with decimals for numbers; NaN, Infinity and overlong integers become
+    ``Unusable`` values that the field checks refuse by name. Raises ``ChangeError``."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return json.loads(text, parse_float=Decimal, parse_constant=Unusable, parse_int=_integer)
     except RecursionError:
         raise ChangeError([FieldError("(line)", "JSON is nested too deeply")]) from None
     except ValueError as exc:
@@ -260,7 +278,7 @@ def _text(
         errors.add(path, f"too long ({len(text)} characters; at most {limit})")
         return None
     if _CONTROL.search(text):
-        errors.add(path, "contains control characters")
+        errors.add(path, "contains control characters or broken text (a lone surrogate)")
         return None
     return text
 
@@ -287,12 +305,16 @@ def _timestamp(value: Any, path: str, errors: _Errors) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        moment = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         errors.add(path, f"not an ISO 8601 timestamp or Unix seconds: {_show(value)}")
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    if not 1970 <= moment.year <= 2999:
+        errors.add(path, f"timestamp out of range: {_show(value)}")
+        return None
+    return moment
 
 
 def _date(data: Mapping[str, Any], field: str, path: str, errors: _Errors) -> date | None:
@@ -327,6 +349,9 @@ def _decimal(
     if value is None:
         errors.add(path, "required")
         return None
+    if isinstance(value, Unusable):
+        errors.add(path, f"not a finite amount: {value.text}")
+        return None
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
         errors.add(path, f"must be a decimal amount, not {_show(value)}")
         return None
@@ -342,6 +367,9 @@ def _decimal(
         return None
     if not amount.is_finite():
         errors.add(path, f"not a finite amount: {_show(value)}")
+        return None
+    if amount and amount.adjusted() > MAX_MAGNITUDE:
+        errors.add(path, f"out of range: {_show(value)} (at most {limit})")
         return None
     if abs(amount) > limit:
         errors.add(path, f"out of range: {_show(value)} (at most {limit})")
@@ -433,6 +461,8 @@ def _customer(value: Any, errors: _Errors) -> Customer | None:
     if customer_id is not None:
         if isinstance(customer_id, bool) or not isinstance(customer_id, int | str):
             errors.add("fields.customer.id", f"must be a string or an integer, not {customer_id!r}")
+        elif _CONTROL.search(str(customer_id)):
+            errors.add("fields.customer.id", "contains control characters")
         elif str(customer_id).strip():
             cid = str(customer_id).strip()[:MAX_ID_LENGTH]
     name = _text(

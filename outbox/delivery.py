@@ -37,6 +37,7 @@ from domain.mapping import (
     invoice_date,
     invoice_payload,
     payment_payload,
+    payment_reference,
 )
 from domain.opensolar import Customer as CustomerFields
 from domain.opensolar import InvoiceFields, PaymentFields
@@ -310,7 +311,7 @@ class Delivery:
             elif invoice.xero_invoice_id is not None:
                 results[item.message.id] = Skipped("already in Xero")
             elif invoice.is_cancelled:
-                results[item.message.id] = Skipped("cancelled in OpenSolar before it was sent")
+                results[item.message.id] = self._cancelled_push(item, invoice)
             elif invoice.fields is None or invoice.issued_at is None:
                 results[item.message.id] = Skipped("not issued in OpenSolar")
             else:
@@ -368,6 +369,22 @@ class Delivery:
                     else Refused("Invoice # must be unique.", "rejected")
                 )
         return results
+
+    def _cancelled_push(self, item: Item, invoice: Invoice) -> Outcome:
+        """An invoice cancelled before its push was known to have reached Xero: if the push may
+        have arrived anyway, look; what Xero holds is adopted so that it gets its credit note."""
+        if not item.message.uncertain or invoice.fields is None:
+            return Skipped("cancelled in OpenSolar before it was sent")
+        number = invoice.fields.invoice_number
+        existing = _by_number(self.client.find_invoices([number])).get(number)
+        if existing is None or existing.get("Status") in ("VOIDED", "DELETED"):
+            return Skipped("cancelled in OpenSolar before it was sent (not in Xero)")
+        return Succeeded(
+            str(existing["InvoiceID"]),
+            invoice.fields,
+            f"invoice {number} found in Xero after an uncertain attempt although cancelled "
+            "since; adopted it so it can be credited",
+        )
 
     def _adopt_invoice(self, existing: Mapping[str, Any], entry: _Ready, how: str) -> Outcome:
         if existing.get("Status") in ("VOIDED", "DELETED"):
@@ -444,6 +461,24 @@ class Delivery:
 
     # payments ---------------------------------------------------------------------------------
 
+    def _withdrawn_payment(self, item: Item, payment: Payment) -> Outcome:
+        """A payment withdrawn before its delivery was known to have reached Xero: if it may
+        have arrived anyway, look, and adopt what Xero holds (it is then Failed with guidance:
+        delete it in Xero)."""
+        fields = payment.fields
+        if not item.message.uncertain or fields is None:
+            return Skipped("not paid in OpenSolar")
+        reference = payment_reference(fields, payment.opensolar_id)
+        for existing in self.client.find_payments_by_references([reference]):
+            if Decimal(str(existing.get("Amount"))) == fields.amount:
+                return Succeeded(
+                    str(existing["PaymentID"]),
+                    fields,
+                    f"payment of {fields.amount:.2f} found in Xero after an uncertain attempt "
+                    "although withdrawn since; adopted it",
+                )
+        return Skipped("not paid in OpenSolar (not in Xero)")
+
     def _payments(self, items: Sequence[Item], org: Organisation) -> dict[int, Outcome]:
         results: dict[int, Outcome] = {}
         ready: list[_Ready] = []
@@ -457,7 +492,7 @@ class Delivery:
                 results[item.message.id] = Skipped("already in Xero")
                 continue
             if fields is None or not payment.is_paid or payment.paid_at is None:
-                results[item.message.id] = Skipped("not paid in OpenSolar")
+                results[item.message.id] = self._withdrawn_payment(item, payment)
                 continue
             invoice_doc = payment.invoice_document
             invoice = self.ledger.find_document_by_id(invoice_doc) if invoice_doc else None

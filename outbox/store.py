@@ -104,7 +104,8 @@ class OutboxWriteBatch(ABC):
 
     @abstractmethod
     def drop_open(self, doc_id: str, operation: str) -> None:
-        """Open messages of a document for one operation are no longer wanted."""
+        """Open messages of a document for one operation are no longer wanted (those never
+        attempted; one that may have reached Xero is left for the relay to look up)."""
 
     @abstractmethod
     def advance(self, position: int) -> None:

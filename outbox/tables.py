@@ -199,9 +199,12 @@ class _WriteBatch(OutboxWriteBatch):
         )
 
     def drop_open(self, doc_id: str, operation: str) -> None:
+        # only deliveries never attempted: one that may have reached Xero stays for the relay
+        # to look up (and adopt, so that what Xero holds can be credited)
         self.conn.execute(
             "UPDATE outbox_messages SET state=? "
-            f"WHERE doc_id=? AND operation=? AND state IN {_OPEN}",
+            f"WHERE doc_id=? AND operation=? AND state IN {_OPEN} "
+            "AND claims=0 AND look_first=0",
             (DROPPED, doc_id, operation),
         )
 

@@ -158,7 +158,7 @@ def next_row(row: StatusRow, event: Any) -> StatusRow:
             _with_change(row, event.change), visible=True, moment=_iso(event.change.timestamp)
         )
     if isinstance(event, Payment.Voided):
-        row = _with_change(row, event.change)
+        row = dataclasses.replace(_with_change(row, event.change), cancelled=True)
         if row.xero_id is not None:
             return dataclasses.replace(row, status=FAILED, error=PAYMENT_VOIDED_GUIDANCE, note=None)
         return dataclasses.replace(row, status=NOT_ATTEMPTED, error=None, note=WITHDRAWN_UNSENT)
@@ -178,6 +178,10 @@ def next_row(row: StatusRow, event: Any) -> StatusRow:
         )
         if event.operation == OP_CREDIT_NOTE:
             return dataclasses.replace(row, credit_note_id=event.xero_id)
+        if event.operation == OP_PAYMENT and row.cancelled:
+            return dataclasses.replace(
+                row, xero_id=event.xero_id, status=FAILED, error=PAYMENT_VOIDED_GUIDANCE, note=None
+            )
         return dataclasses.replace(row, xero_id=event.xero_id)
     if isinstance(event, Document.SyncFailed):
         row = dataclasses.replace(row, attempts=row.attempts + 1, operation=event.operation)
@@ -226,6 +230,10 @@ def reason(row: StatusRow, invoice: StatusRow | None, org: OrgRow | None) -> str
             if invoice.status == FAILED:
                 return f"waiting for invoice {invoice.number} (Failed: {invoice.error})"
             return f"waiting for invoice {invoice.number}"
+    if row.status == NOT_ATTEMPTED and row.note is None and not row.visible:
+        if row.kind == "invoice":
+            return "a draft in OpenSolar (not issued yet): nothing to send"
+        return "not paid in OpenSolar: nothing to send"
     if row.status == NOT_ATTEMPTED and row.note is None:
         if org is None or org.connected_at is None:
             return f"organisation {row.org} is not connected to Xero"

@@ -146,7 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(text_response(413, "Request body too large"))
             return None
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            # the client went away mid-request: like Xero, never act on a truncated body
+            self.close_connection = True
+            return None
+        return body
 
     def _read_chunked(self) -> bytes | None:
         chunks: list[bytes] = []
@@ -168,7 +173,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self._send(text_response(413, "Request body too large"))
                 return None
-            chunks.append(self.rfile.read(size))
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                self.close_connection = True
+                return None
+            chunks.append(chunk)
             self.rfile.readline(1024)
 
     def _send(self, response: Response) -> None:

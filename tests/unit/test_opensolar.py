@@ -129,7 +129,7 @@ def test_every_bad_field_of_a_change_is_reported_not_just_the_first():
     ("text", "words"),
     [
         ("{not json", "not valid JSON"),
-        ('{"amount": NaN}', "not valid JSON"),
+        ('{"amount": 1,}', "not valid JSON"),
         ("[1, 2]", "must be a JSON object"),
         ("[" * 100000 + "]" * 100000, "nested too deeply"),
     ],
@@ -163,3 +163,34 @@ def test_a_draft_invoice_needs_no_lines():
     parsed = parse_change(json.dumps(change))
 
     assert isinstance(parsed.fields, InvoiceFields) and parsed.fields.line_items == ()
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "9" * 5000, '"1E+1000000"'])
+def test_a_non_finite_huge_or_overlong_amount_is_refused_naming_its_field(literal):
+    text = json.dumps(invoice_change()).replace('"9900.00"', literal, 1)
+
+    errors = errors_of(text)
+
+    assert list(errors) == ["fields.line_items[0].unit_amount"]
+    assert "set_int_max_str_digits" not in errors["fields.line_items[0].unit_amount"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("timestamp", "0001-01-01T00:00:00+01:00"),
+        ("timestamp", "9999-12-31T23:59:59-01:00"),
+    ],
+)
+def test_timestamps_beyond_the_calendar_are_refused_not_crashed_on(path, value):
+    change = invoice_change()
+    change[path] = value
+
+    assert path in errors_of(change)
+
+
+def test_a_lone_surrogate_in_text_is_refused_naming_its_field():
+    change = invoice_change()
+    change["fields"]["customer"]["name"] = "Jane \ud800"
+
+    assert "broken text" in errors_of(change)["fields.customer.name"]
