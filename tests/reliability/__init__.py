@@ -1,0 +1,1 @@
+"""The reliability suite: crashes, faults, database faults, hostile input, secrets, resources."""
