@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from projections.status import StatusRow, StatusView
@@ -17,6 +19,7 @@ from syncledger.web.backend import xero_links
 from syncledger.web.changes import BodyError, check, decode_body, org_of
 from syncledger.web.pages import Filters, row_html
 from syncledger.web.store import Session, User
+from tests.factories import payment_change
 from tests.web.conftest import invoice
 
 
@@ -60,7 +63,7 @@ def test_a_body_is_one_change_or_an_array_of_changes() -> None:
         (b"", "empty body"),
         (b"42", "must be a change object or a JSON array"),
         (b"\xff{}", "not valid UTF-8"),
-        (b'{"a": NaN}', "not valid JSON"),
+        (b'{"a": }', "not valid JSON"),
     ],
 )
 def test_a_body_that_is_not_changes_is_refused(body: bytes, message: str) -> None:
@@ -69,6 +72,18 @@ def test_a_body_that_is_not_changes_is_refused(body: bytes, message: str) -> Non
 
     assert message in caught.value.problem.message
     assert caught.value.problem.index is None
+
+
+def test_a_non_finite_amount_is_refused_naming_its_field_not_the_body() -> None:
+    payment = payment_change(3001, amount="2000.00")
+    body = json.dumps(payment).replace('"2000.00"', "NaN").encode()
+
+    checked = check(decode_body(body), "42")
+
+    assert checked.valid == []
+    [problem] = checked.problems
+    assert (problem.index, problem.field) == (0, "fields.amount")
+    assert "not a finite amount" in problem.message
 
 
 def test_the_organisation_of_a_request_is_the_one_its_changes_name() -> None:
