@@ -38,6 +38,8 @@ POSTGRES = Dialect(
     skip_locked=" FOR UPDATE SKIP LOCKED",
 )
 _SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+DDL_LOCK = "hashtext('syncledger-ddl')"
+"""The advisory lock every process takes while it creates tables."""
 LEDGER_CHANNEL = "ledger_events"
 """eventsourcing's PostgreSQL recorder runs ``NOTIFY ledger_events`` with every insert."""
 
@@ -194,21 +196,31 @@ class PostgresDatabase(Database):
 
     def ensure_schema(self) -> None:
         """Create the schema if it does not exist (eventsourcing needs it to exist first)."""
-        if self._schema_ready:
-            return
-        statement = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-            sql.Identifier(self.url.schema)
-        )
+        if not self._schema_ready:
+            with self.creating():
+                pass
+
+    @contextmanager
+    def creating(self) -> Iterator[None]:
+        """Hold the DDL lock (a session advisory lock) while tables are made, with the schema
+        created first. Processes that start together would otherwise deadlock on each other's
+        ``CREATE ... IF NOT EXISTS`` and eventsourcing's ``CREATE OR REPLACE FUNCTION``."""
         try:
             with psycopg.connect(self.url.conninfo(), autocommit=True) as conn:
-                conn.execute("SELECT pg_advisory_lock(hashtext('syncledger-ddl'))")
+                conn.execute(f"SELECT pg_advisory_lock({DDL_LOCK})")
                 try:
-                    conn.execute(statement)
+                    if not self._schema_ready:
+                        conn.execute(
+                            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                                sql.Identifier(self.url.schema)
+                            )
+                        )
+                        self._schema_ready = True
+                    yield
                 finally:
-                    conn.execute("SELECT pg_advisory_unlock(hashtext('syncledger-ddl'))")
+                    conn.execute(f"SELECT pg_advisory_unlock({DDL_LOCK})")
         except psycopg.Error as exc:
             raise translate(exc, self.description) from exc
-        self._schema_ready = True
 
     @contextmanager
     def _transaction(self, *, read_only: bool) -> Iterator[Transaction]:
@@ -230,7 +242,7 @@ class PostgresDatabase(Database):
         self.ensure_schema()
         try:
             with self.pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext('syncledger-ddl'))")
+                conn.execute(f"SELECT pg_advisory_xact_lock({DDL_LOCK})")
                 for statement in statements:
                     conn.execute(_convert(statement).replace("%%", "%"))
         except (psycopg.Error, PoolTimeout) as exc:

@@ -88,8 +88,8 @@ class System:
             url = PostgresUrl.parse(settings.db)
             database = PostgresDatabase(url)
             try:
-                database.ensure_schema()
-                ledger = SyncLedger(env=url.eventsourcing_env())
+                with database.creating():
+                    ledger = SyncLedger(env=url.eventsourcing_env())
             except BaseException:
                 database.close()
                 raise
