@@ -131,6 +131,20 @@ class LeaseStore:
         # whose work just arrived must not wait for the next heartbeat to find a relay
         return math.ceil(busy / live) + 1
 
+    def shed(self, owner: str, count: int) -> set[str]:
+        """Give back up to ``count`` leases on organisations that have no message claimed by
+        this relay (nothing in flight), so that other relays can take them; return them."""
+        with self.db.write() as tx:
+            rows = tx.all(
+                "SELECT org FROM relay_leases WHERE owner=? AND org NOT IN (SELECT org FROM "
+                "outbox_messages WHERE claimed_by=?) ORDER BY org LIMIT ?",
+                (owner, owner, count),
+            )
+            orgs = {str(r[0]) for r in rows}
+            for org in orgs:
+                tx.execute("DELETE FROM relay_leases WHERE owner=? AND org=?", (owner, org))
+        return orgs
+
     def release(self, owner: str, org: str | None = None) -> None:
         """Give leases back (one organisation, or all of them when the relay stops)."""
         with self.db.write() as tx:

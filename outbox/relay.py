@@ -17,6 +17,7 @@ document, and the relay moves on to the next.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -183,8 +184,9 @@ class Relay:
         self._customer_locks: dict[tuple[str, str], threading.Lock] = {}
         self._writer_lock = threading.Lock()
         self._held: set[str] = set()
-        self._share = 1_000_000
-        self._next_heartbeat = 0.0
+        self._share = 0
+        self._share_at = -math.inf
+        self._beating = threading.Event()
         self._unreleased: set[int] = set()
         self._followers_due = 0.0
 
@@ -251,6 +253,7 @@ class Relay:
             self.parked.update(self.org_state.parked(self.clock()))
         in_flight: dict[Future[None], Message] = {}
         per_org: dict[str, int] = {}
+        heartbeats = self._start_heartbeats()
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="relay") as pool:
             try:
                 while not self.stop.is_set():
@@ -265,6 +268,9 @@ class Relay:
             finally:
                 done, _ = wait(list(in_flight))
                 self._reap(done, in_flight, per_org)
+                self._beating.set()
+                if heartbeats is not None:
+                    heartbeats.join()
                 self._shutdown()
         return self.report
 
@@ -275,8 +281,7 @@ class Relay:
         per_org: dict[str, int],
         until_idle: bool,
     ) -> bool | None:
-        """One turn of the loop: heartbeat, dispatch, wait. None means "stop (until idle)"."""
-        self._heartbeat()
+        """One turn of the loop: dispatch, wait. None means "stop (until idle)"."""
         self._release_pending()
         launched = self._dispatch(pool, in_flight, per_org)
         self._flush_limits()
@@ -312,16 +317,55 @@ class Relay:
             if left <= 0 or self.wake(min(left, 0.25)):
                 return
 
+    def _start_heartbeats(self) -> threading.Thread | None:
+        """Heartbeat once now, then on a thread of its own, so that leases stay alive however
+        long one turn of the loop takes (a large catch-up, a slow database)."""
+        if self.leases is None:
+            return None
+        self._beating.clear()
+        try:
+            self._heartbeat()
+        except (StorageError, PersistenceError) as exc:
+            log.warning("heartbeat failed (%s); trying again", exc)
+        thread = threading.Thread(target=self._heartbeats, name="relay-heartbeat", daemon=True)
+        thread.start()
+        return thread
+
+    def _heartbeats(self) -> None:
+        while not self._beating.wait(self.settings.heartbeat_seconds):
+            try:
+                self._heartbeat()
+            except (StorageError, PersistenceError) as exc:
+                log.warning("heartbeat failed (%s); trying again", exc)
+
     def _heartbeat(self) -> None:
         if self.leases is None:
             return
-        now = self.clock()
-        if now < self._next_heartbeat:
+        held = self.leases.heartbeat(self.owner, self.clock(), self.settings.org_lease_seconds)
+        with self._guard:
+            self._held = held
+
+    def _rebalance(self) -> None:
+        """Work out this relay's fair share of the organisations with work (at most once a
+        second when it is at its share, once a heartbeat otherwise), and give back leases
+        beyond it on organisations with nothing in flight here, so a relay that joins gets
+        work."""
+        if self.leases is None:
             return
-        lease = self.settings.org_lease_seconds
-        self._held = self.leases.heartbeat(self.owner, now, lease)
-        self._share = self.leases.fair_share(now, lease)
-        self._next_heartbeat = now + self.settings.heartbeat_seconds
+        now = self.clock()
+        with self._guard:
+            held = len(self._held)
+        every = 1.0 if held >= self._share else self.settings.heartbeat_seconds
+        if now < self._share_at + every:
+            return
+        self._share_at = now
+        self._share = self.leases.fair_share(now, self.settings.org_lease_seconds)
+        if held > self._share:
+            shed = self.leases.shed(self.owner, held - self._share)
+            if shed:
+                with self._guard:
+                    self._held -= shed
+                log.info("gave back %d organisations to other relays", len(shed))
 
     def _release_pending(self) -> None:
         for message_id in list(self._unreleased):
@@ -348,6 +392,7 @@ class Relay:
         done = [f for f in in_flight if f.done()]
         self._reap(done, in_flight, per_org)
         self.catch_up()
+        self._rebalance()
         refused: set[str] = set()
         others = self.leases.others(self.owner, self.clock()) if self.leases else set()
         launched = 0
@@ -355,8 +400,14 @@ class Relay:
             full = {o for o, n in per_org.items() if n >= self.settings.org_concurrency}
             excluded = tuple(sorted(set(self.parked_orgs()) | full | others | refused))
             only = None
-            if self.leases is not None and len(self._held) >= self._share:
-                only = tuple(sorted(self._held - set(excluded)))
+            with self._guard:
+                held = set(self._held)
+            if self.leases is not None and len(held) >= self._share:
+                self._rebalance()
+                with self._guard:
+                    held = set(self._held)
+                if len(held) >= self._share:
+                    only = tuple(sorted(held - set(excluded)))
             message = self.store.claim(
                 self.owner, self.clock(), self.settings.lease_seconds, excluded, only
             )
@@ -388,14 +439,16 @@ class Relay:
 
     def _lease(self, org: str) -> bool:
         """Hold the organisation's lease (taking it over if its holder's lease lapsed)."""
-        if self.leases is None or org in self._held:
-            return True
+        with self._guard:
+            if self.leases is None or org in self._held:
+                return True
         takeover = self.leases.acquire(
             self.owner, org, self.clock(), self.settings.org_lease_seconds
         )
         if not takeover.acquired:
             return False
-        self._held.add(org)
+        with self._guard:
+            self._held.add(org)
         if takeover.previous_owner is not None:
             log.warning(
                 "took over organisation %s from %s, whose lease lapsed (released %d claims)",
