@@ -56,39 +56,30 @@ def setup_org(cli: Cli, org: str, url: str, tenant: str) -> None:
 
 
 def test_three_organisations_one_failing_one_at_its_daily_limit(cli, tmp_path):
-    healthy_and_limited = start_sandbox(
-        "--tenants",
-        "2",
-        "--minute-window",
-        "6",
-        "--minute-limit",
-        "60",
-        "--day-limit",
-        "30",
-        "--day-window",
-        "3600",
-    )
-    failing = start_sandbox("--fault-rate", "503=1.0", "--seed", "4")
+    # Xero's real limits (60 a minute, 5 at once) with the minute scaled to 6 s and the day to
+    # an hour; each organisation has a sandbox of its own so one's faults and limits cannot
+    # touch the others.
+    scaled = ("--minute-window", "6", "--minute-limit", "60", "--day-window", "3600")
+    healthy = start_sandbox(*scaled)
+    limited = start_sandbox(*scaled)
+    failing = start_sandbox(*scaled, "--fault-rate", "503=1.0", "--seed", "4")
     relay = None
     try:
-        a, b = healthy_and_limited.tenant_ids
-        setup_org(cli, "A", healthy_and_limited.url, a)
-        setup_org(cli, "B", healthy_and_limited.url, b)
+        setup_org(cli, "A", healthy.url, healthy.tenant_id)
+        setup_org(cli, "B", limited.url, limited.tenant_id)
         setup_org(cli, "C", failing.url, failing.tenant_id)
-        changes = [
-            invoice_change(
-                100 + i, org_id="A", customer={"id": i, "name": f"A{i}", "email": f"a{i}@x.com"}
-            )
-            for i in range(8)
-        ]
-        changes += [
-            invoice_change(
-                200 + i, org_id="B", customer={"id": i, "name": f"B{i}", "email": f"b{i}@x.com"}
-            )
-            for i in range(25)
-        ]
-        changes += [invoice_change(300 + i, org_id="C") for i in range(4)]
-        cli.ingest(ndjson(*changes))
+
+        def invoices(org: str, first: int, count: int) -> list[dict]:
+            return [
+                invoice_change(
+                    first + i,
+                    org_id=org,
+                    customer={"id": first + i, "name": f"{org}{i}", "email": f"{org}{i}@x.com"},
+                )
+                for i in range(count)
+            ]
+
+        cli.ingest(ndjson(*invoices("A", 100, 8), *invoices("B", 200, 10), *invoices("C", 300, 4)))
 
         relay = background_relay(
             cli,
@@ -104,30 +95,42 @@ def test_three_organisations_one_failing_one_at_its_daily_limit(cli, tmp_path):
         def statuses(org: str) -> list[dict]:
             return cli.status("--org", org)
 
-        assert wait_for(lambda: all(s["status"] == "Synced" for s in statuses("A")), 20)
+        def all_synced(org: str) -> bool:
+            return all(s["status"] == "Synced" for s in statuses(org))
+
+        assert wait_for(lambda: all_synced("A"), 20)
         healthy_done = time.monotonic() - started
         assert all(s["status"] == "Pending" for s in statuses("C")), "C still answers 503"
         assert healthy_done < 10, f"the healthy organisation took {healthy_done:.1f} s"
 
+        # B has used what Xero allows it today: its next call meets the daily limit
+        assert wait_for(lambda: all_synced("B"), 20)
+        used = len([r for r in limited.requests() if r["status"] != 429])
+        httpx.post(f"{limited.url}/sandbox/limits", json={"day_limit": used}).raise_for_status()
+        cli.ingest(ndjson(*invoices("B", 400, 15)))
+
         faults(failing, fault_rates={})
-        assert wait_for(lambda: all(s["status"] == "Synced" for s in statuses("C")), 30)
+        assert wait_for(lambda: all_synced("C"), 30)
 
         def b_parked() -> bool:
             waiting = [s for s in statuses("B") if s["status"] == "Pending"]
-            return bool(waiting) and all(
+            return len(waiting) == 15 and all(
                 (s["reason"] or "").startswith("Xero daily limit reached; resumes at")
                 for s in waiting
             )
 
         assert wait_for(b_parked, 30)
-        assert sum(s["status"] == "Synced" for s in statuses("B")) >= 10
+        assert sum(s["status"] == "Synced" for s in statuses("B")) == 10
 
-        requests_a = healthy_and_limited.requests(a)
-        assert [r for r in requests_a if r["status"] == 429] == [], (
+        assert [r for r in healthy.requests() if r["status"] == 429] == [], (
             "no 429 for the healthy organisation"
         )
-        requests_b = healthy_and_limited.requests(b)
+        assert [r for r in failing.requests() if r["status"] == 429] == [], (
+            "no 429 for the one that failed and recovered"
+        )
+        requests_b = limited.requests()
         day_429 = [r for r in requests_b if r["status"] == 429]
+        assert day_429, "B met its daily limit"
         first_429 = min(r["at"] for r in day_429)
         after = [r for r in requests_b if r["at"] > first_429 + 1.0]
         assert len(day_429) <= 5, "only the calls already in flight (at most 5) can meet the limit"
@@ -139,24 +142,27 @@ def test_three_organisations_one_failing_one_at_its_daily_limit(cli, tmp_path):
         if relay is not None:
             relay.send_signal(signal.SIGTERM)
             relay.communicate(timeout=20)
-        stop_process(healthy_and_limited.process)
-        stop_process(failing.process)
+        for sandbox in (healthy, limited, failing):
+            stop_process(sandbox.process)
 
 
 def test_sigterm_mid_backlog_stops_cleanly_and_a_restart_finishes_without_duplicates(
     connected, sandbox
 ):
-    faults(sandbox, latency_ms=40)
+    # Six batches of 50 invoices, each call taking a second and at most two at once, so the
+    # backlog takes several seconds and a SIGTERM lands in its middle.
+    backlog = 300
+    faults(sandbox, latency_ms=1000)
     connected.ingest(
         ndjson(
             *[
                 invoice_change(i, customer={"id": i, "name": f"C{i}", "email": f"c{i}@x.com"})
-                for i in range(60)
+                for i in range(backlog)
             ]
         )
     )
-    relay = background_relay(connected)
-    assert wait_for(lambda: len(sandbox.state()["invoices"]) >= 8, 30)
+    relay = background_relay(connected, env={"SYNCLEDGER_ORG_CONCURRENCY": "2"})
+    assert wait_for(lambda: len(sandbox.state()["invoices"]) >= 1, 60)
 
     relay.send_signal(signal.SIGTERM)
     stopping = time.monotonic()
@@ -166,13 +172,17 @@ def test_sigterm_mid_backlog_stops_cleanly_and_a_restart_finishes_without_duplic
     assert relay.returncode == 0, err
     assert took < 10
     assert claimed(connected) == 0, "nothing is left claimed"
-    assert len(sandbox.state()["invoices"]) < 60, "the backlog was interrupted"
+    delivered = len(sandbox.state()["invoices"])
+    assert delivered < backlog, "the backlog was interrupted"
+    stopped = [s for s in connected.status() if s["status"] == "Synced"]
+    assert len(stopped) == delivered, "every call that was in flight had its outcome recorded"
 
+    faults(sandbox, latency_ms=0)
     connected("relay", "--until-idle")
 
     invoices = sandbox.state()["invoices"]
-    assert len(invoices) == 60
-    assert len({i["invoice_number"] for i in invoices}) == 60
+    assert len(invoices) == backlog
+    assert len({i["invoice_number"] for i in invoices}) == backlog
     assert {s["status"] for s in connected.status()} == {"Synced"}
 
 
