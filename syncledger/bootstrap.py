@@ -206,7 +206,7 @@ class System:
             self.xero_client,
             followers=[self.status, self.audit],
             org_state=self.org_state,
-            leases=self.leases,
+            leases=self.leases if self.is_postgres else None,  # one relay per SQLite file
             exclusive=not self.is_postgres,
             wake=listener.wait if listener is not None else None,
             policy=RetryPolicy(

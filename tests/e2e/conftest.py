@@ -116,14 +116,19 @@ class Cli:
         return env
 
     def __call__(
-        self, *args: str, input: str | None = None, ok: bool = True, timeout: float = 60
+        self,
+        *args: str,
+        input: str | None = None,
+        ok: bool = True,
+        timeout: float = 60,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [str(BIN), *args],
             input=input,
             capture_output=True,
             text=True,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             cwd=self.workdir,
             timeout=timeout,
         )
@@ -154,21 +159,47 @@ def cli(db_location: str, tmp_path: Path) -> Cli:
     return Cli(db_location, tmp_path)
 
 
+CONNECTED_AT = "2026-11-01T00:00:00Z"
+
+
+def connect_by_cli(cli: Cli, org: str, url: str, tenant: str) -> None:
+    """Connect ``org`` and give it the usual mappings through the real CLI (one process per
+    command, as a person would)."""
+    cli("connect", org, "--xero-url", url, "--tenant-id", tenant, "--at", CONNECTED_AT)
+    cli("config", "map-account", org, "sales", "200")
+    cli("config", "map-account", org, "discounts", "200")
+    cli("config", "map-tax", org, "GST", "OUTPUT")
+    cli("config", "payment-account", org, "090")
+
+
+def connect_in_process(cli: Cli, org: str, url: str, tenant: str) -> None:
+    """The same arrangement as ``connect_by_cli`` through the ledger's API in this process:
+    the same events, without five CLI start-ups (tests of ``connect`` and ``config`` themselves
+    use the CLI)."""
+    from datetime import datetime
+
+    from syncledger.bootstrap import System
+    from syncledger.config import Settings
+
+    with System.open(Settings(db=str(cli.db))) as system:
+        ledger = system.ledger
+        ledger.connect(org, url, tenant, datetime.fromisoformat(CONNECTED_AT), "manual")
+        ledger.map_account(org, "sales", "200")
+        ledger.map_account(org, "discounts", "200")
+        ledger.map_tax(org, "GST", "OUTPUT")
+        ledger.set_payment_account(org, "090")
+
+
 @pytest.fixture
 def connected(cli: Cli, sandbox: SandboxProcess) -> Cli:
-    """Organisation 42 connected to the sandbox since 2026-11-01, with the usual mappings."""
-    cli(
-        "connect",
-        "42",
-        "--xero-url",
-        sandbox.url,
-        "--tenant-id",
-        sandbox.tenant_id,
-        "--at",
-        "2026-11-01T00:00:00Z",
-    )
-    cli("config", "map-account", "42", "sales", "200")
-    cli("config", "map-account", "42", "discounts", "200")
-    cli("config", "map-tax", "42", "GST", "OUTPUT")
-    cli("config", "payment-account", "42", "090")
+    """Organisation 42 connected to the sandbox since 2026-11-01, with the usual mappings
+    (recorded in-process; ``connected_by_cli`` does it through the CLI)."""
+    connect_in_process(cli, "42", sandbox.url, sandbox.tenant_id)
+    return cli
+
+
+@pytest.fixture
+def connected_by_cli(cli: Cli, sandbox: SandboxProcess) -> Cli:
+    """Organisation 42 connected and configured through the real CLI."""
+    connect_by_cli(cli, "42", sandbox.url, sandbox.tenant_id)
     return cli

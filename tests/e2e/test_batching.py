@@ -95,11 +95,13 @@ def test_a_crash_between_the_batch_call_and_its_recorded_outcomes_duplicates_not
     connected.ingest(
         ndjson(*[invoice_change(i, customer=customer(i % 7), lines=[SALES]) for i in range(40)])
     )
+    # on PostgreSQL the next relay waits for the dead one's organisation lease to lapse
+    lease = {"SYNCLEDGER_RELAY_ORG_LEASE_SECONDS": "2"}
     relay = subprocess.Popen(
         [str(BIN), "relay"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**connected.env(), "SYNCLEDGER_TEST_PAUSE_AFTER_ANSWER_MS": "5000"},
+        env={**connected.env(), **lease, "SYNCLEDGER_TEST_PAUSE_AFTER_ANSWER_MS": "5000"},
         cwd=connected.workdir,
     )
     deadline = time.monotonic() + 30
@@ -110,7 +112,7 @@ def test_a_crash_between_the_batch_call_and_its_recorded_outcomes_duplicates_not
     assert len(sandbox.state()["invoices"]) == 40
     assert {s["status"] for s in connected.status()} == {"Pending"}
 
-    connected("relay", "--until-idle")
+    connected("relay", "--until-idle", env=lease)
 
     invoices = sandbox.state()["invoices"]
     assert len(invoices) == 40 and len({i["invoice_number"] for i in invoices}) == 40

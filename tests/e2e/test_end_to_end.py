@@ -25,8 +25,9 @@ def invoices(sandbox, number=None):
 
 
 def test_invoice_issued_after_connect_is_synced_with_mapped_accounts_and_a_created_contact(
-    connected, sandbox
+    connected_by_cli, sandbox
 ):
+    connected = connected_by_cli
     connected.ingest(
         ndjson(
             invoice_change(

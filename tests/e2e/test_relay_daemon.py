@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import BIN, Cli, start_sandbox, stop_process
+from tests.e2e.conftest import BIN, Cli, connect_in_process, start_sandbox, stop_process
 from tests.factories import invoice_change, ndjson, payment_change
 
 pytestmark = pytest.mark.e2e
@@ -48,11 +48,7 @@ def claimed(cli: Cli) -> int:
 
 
 def setup_org(cli: Cli, org: str, url: str, tenant: str) -> None:
-    cli("connect", org, "--xero-url", url, "--tenant-id", tenant, "--at", "2026-11-01T00:00:00Z")
-    for category in ("sales", "discounts"):
-        cli("config", "map-account", org, category, "200", "--no-check")
-    cli("config", "map-tax", org, "GST", "OUTPUT")
-    cli("config", "payment-account", org, "090", "--no-check")
+    connect_in_process(cli, org, url, tenant)
 
 
 def test_three_organisations_one_failing_one_at_its_daily_limit(cli, tmp_path):
