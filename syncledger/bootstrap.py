@@ -99,10 +99,10 @@ class System:
                 env={
                     "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                     "SQLITE_DBNAME": settings.db,
-                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "SQLITE_LOCK_TIMEOUT": str(settings.sqlite_busy_timeout),
                 }
             )
-            database = SQLiteDatabase(settings.db)
+            database = SQLiteDatabase(settings.db, settings.sqlite_busy_timeout)
         try:
             status_store = SQLStatusStore(database)
             outbox_store = SQLOutboxStore(database)

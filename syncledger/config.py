@@ -37,6 +37,7 @@ class Settings:
     app_minute_budget: int = 9500
     limit_window_seconds: float = 60.0
     relay_org_lease_seconds: float = 15.0
+    sqlite_busy_timeout: int = 30
     test_pause_after_answer_ms: float = 0.0
     log_level: str = "WARNING"
     log_format: str = "text"
@@ -71,6 +72,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "SYNCLEDGER_APP_MINUTE_BUDGET": ("app_minute_budget", int),
     "SYNCLEDGER_LIMIT_WINDOW_SECONDS": ("limit_window_seconds", float),
     "SYNCLEDGER_RELAY_ORG_LEASE_SECONDS": ("relay_org_lease_seconds", float),
+    "SYNCLEDGER_SQLITE_BUSY_TIMEOUT": ("sqlite_busy_timeout", int),
     "SYNCLEDGER_TEST_PAUSE_AFTER_ANSWER_MS": ("test_pause_after_answer_ms", float),
     "SYNCLEDGER_LOG_LEVEL": ("log_level", str),
     "SYNCLEDGER_LOG_FORMAT": ("log_format", str),

@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,17 @@ from tests.reliability.support import (
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 
-BUSY_TIMEOUT = 30.0
-"""How long syncledger waits for a SQLite lock (eventsourcing's and our own connections)."""
+BUSY_TIMEOUT = 5
+"""How long syncledger waits for a SQLite lock here (``SYNCLEDGER_SQLITE_BUSY_TIMEOUT``, 30 s by
+default), for eventsourcing's connections and our own."""
+
+
+@dataclass
+class BusyCli(Cli):
+    """The CLI with the busy timeout above (the relay started from it inherits it)."""
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "SYNCLEDGER_SQLITE_BUSY_TIMEOUT": str(BUSY_TIMEOUT)}
 
 
 def invoices(first: int, count: int) -> list[dict]:
@@ -77,7 +87,7 @@ def test_a_writer_holding_the_lock_past_the_busy_timeout_fails_cleanly_and_nothi
     tmp_path: Path, sandbox: SandboxProcess
 ):
     db = tmp_path / "ledger.db"
-    cli = Cli(db, tmp_path)
+    cli = BusyCli(db, tmp_path)
     setup_organisations(str(db), sandbox, ["42"])
     cli.ingest(ndjson_lines(invoices(0, 30)))
     relay = start_relay(cli, "relay")
