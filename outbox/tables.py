@@ -112,39 +112,56 @@ def _message(values: Any) -> Message:
 
 
 class _WriteBatch(OutboxWriteBatch):
+    """One batch of the writer: writes are sent without waiting for each (``send``), and what
+    the batch itself wrote about documents is remembered, so most events need no read."""
+
     def __init__(self, tx: Transaction, position: int) -> None:
         self.conn = tx
         self.position = position
+        self._documents: dict[str, tuple[str, str] | None] = {}
+        self._synced: dict[str, bool] = {}
 
     def set_organisation(self, key: str, org: str | None, *, connected: bool | None) -> None:
         if org is not None:
-            self.conn.execute(
+            self.conn.send(
                 "INSERT INTO outbox_organisations (key, org, connected) VALUES (?, ?, 0) "
                 "ON CONFLICT (key) DO UPDATE SET org=excluded.org",
                 (key, org),
             )
         if connected is not None:
-            self.conn.execute(
+            self.conn.send(
                 "UPDATE outbox_organisations SET connected=? WHERE key=?", (int(connected), key)
             )
 
     def add_document(self, doc_id: str, org: str, kind: str) -> None:
-        self.conn.execute(
+        self.conn.send(
             "INSERT INTO outbox_documents (doc_id, org, kind, synced) VALUES (?,?,?,0) "
             "ON CONFLICT (doc_id) DO NOTHING",
             (doc_id, org, kind),
         )
+        # a document id is derived from its organisation and kind, so an existing row (which
+        # DO NOTHING keeps) says the same
+        self._documents[doc_id] = (org, kind)
 
     def document_org(self, doc_id: str) -> tuple[str, str] | None:
-        found = self.conn.one("SELECT org, kind FROM outbox_documents WHERE doc_id=?", (doc_id,))
-        return (found[0], found[1]) if found else None
+        if doc_id not in self._documents:
+            found = self.conn.one(
+                "SELECT org, kind, synced FROM outbox_documents WHERE doc_id=?", (doc_id,)
+            )
+            self._documents[doc_id] = (found[0], found[1]) if found else None
+            if found:
+                self._synced[doc_id] = bool(found[2])
+        return self._documents[doc_id]
 
     def is_synced(self, doc_id: str) -> bool:
-        found = self.conn.one("SELECT synced FROM outbox_documents WHERE doc_id=?", (doc_id,))
-        return bool(found and found[0])
+        if doc_id not in self._synced:
+            found = self.conn.one("SELECT synced FROM outbox_documents WHERE doc_id=?", (doc_id,))
+            self._synced[doc_id] = bool(found and found[0])
+        return self._synced[doc_id]
 
     def mark_synced(self, doc_id: str) -> None:
-        self.conn.execute("UPDATE outbox_documents SET synced=1 WHERE doc_id=?", (doc_id,))
+        self.conn.send("UPDATE outbox_documents SET synced=1 WHERE doc_id=?", (doc_id,))
+        self._synced[doc_id] = True
 
     def add_message(
         self,
@@ -157,7 +174,7 @@ class _WriteBatch(OutboxWriteBatch):
         waits_for: str | None,
         requested_at: float,
     ) -> None:
-        self.conn.execute(
+        self.conn.send(
             "INSERT INTO outbox_messages (doc_id, org, kind, operation, "
             "request_version, position, state, waits_for, requested_at) "
             "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (doc_id, request_version) DO NOTHING",
@@ -175,7 +192,7 @@ class _WriteBatch(OutboxWriteBatch):
         )
 
     def finish(self, doc_id: str, request_version: int, state: str, error: str | None) -> None:
-        self.conn.execute(
+        self.conn.send(
             "UPDATE outbox_messages SET state=?, last_error=?, not_before=NULL "
             "WHERE doc_id=? AND request_version=?",
             (state, error, doc_id, request_version),
@@ -184,7 +201,7 @@ class _WriteBatch(OutboxWriteBatch):
     def reschedule(
         self, doc_id: str, request_version: int, not_before: float, error: str, uncertain: bool
     ) -> None:
-        self.conn.execute(
+        self.conn.send(
             "UPDATE outbox_messages SET not_before=?, last_error=?, attempts=attempts+1, "
             "look_first=CASE WHEN ? = 1 THEN 1 ELSE look_first END "
             f"WHERE doc_id=? AND request_version=? AND state IN {_OPEN}",
@@ -192,7 +209,7 @@ class _WriteBatch(OutboxWriteBatch):
         )
 
     def release_waiting(self, doc_id: str) -> None:
-        self.conn.execute(
+        self.conn.send(
             "UPDATE outbox_messages SET state='ready', waits_for=NULL "
             "WHERE waits_for=? AND state='waiting'",
             (doc_id,),
@@ -201,7 +218,7 @@ class _WriteBatch(OutboxWriteBatch):
     def drop_open(self, doc_id: str, operation: str) -> None:
         # only deliveries never attempted: one that may have reached Xero stays for the relay
         # to look up (and adopt, so that what Xero holds can be credited)
-        self.conn.execute(
+        self.conn.send(
             "UPDATE outbox_messages SET state=? "
             f"WHERE doc_id=? AND operation=? AND state IN {_OPEN} "
             "AND claims=0 AND look_first=0",

@@ -42,6 +42,12 @@ class Transaction(ABC):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""
 
+    def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement whose outcome is not needed here. A backend may send it later in
+        the same transaction (PostgreSQL pipelines such statements until the next read), in
+        order, so a failure surfaces at the latest when the transaction commits."""
+        self.execute(sql, params)
+
     @abstractmethod
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each parameter row."""

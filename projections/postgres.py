@@ -140,31 +140,52 @@ def _convert(statement: str) -> str:
 
 
 class _PgTransaction(Transaction):
+    """Statements on one pooled connection. Statements ``send`` queues go to the server in one
+    pipeline (no round trip each) before any other statement runs, and before commit."""
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
+        self._queued: list[tuple[str, list[Any]]] = []
+
+    def send(self, sql_text: str, params: Sequence[Any] = ()) -> None:
+        self._queued.append((_convert(sql_text), list(params)))
+
+    def flush(self) -> None:
+        """Send every queued statement, in order, and wait for them all."""
+        if not self._queued:
+            return
+        queued, self._queued = self._queued, []
+        with self.conn.pipeline(), self.conn.cursor() as cursor:
+            for statement, params in queued:
+                cursor.execute(statement, params)
 
     def execute(self, sql_text: str, params: Sequence[Any] = ()) -> int:
+        self.flush()
         with self.conn.cursor() as cursor:
             cursor.execute(_convert(sql_text), list(params))
             return cursor.rowcount
 
     def many(self, sql_text: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.flush()
         if rows:
             with self.conn.cursor() as cursor:
                 cursor.executemany(_convert(sql_text), [list(r) for r in rows])
 
     def one(self, sql_text: str, params: Sequence[Any] = ()) -> Row | None:
+        self.flush()
         with self.conn.cursor() as cursor:
             cursor.execute(_convert(sql_text), list(params))
             found = cursor.fetchone()
         return tuple(found) if found is not None else None
 
     def all(self, sql_text: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.flush()
         with self.conn.cursor() as cursor:
             cursor.execute(_convert(sql_text), list(params))
             return [tuple(r) for r in cursor.fetchall()]
 
     def stream(self, sql_text: str, params: Sequence[Any] = (), size: int = 1000) -> Iterator[Row]:
+        self.flush()
         with self.conn.cursor(name="syncledger_stream") as cursor:
             cursor.itersize = size
             cursor.execute(_convert(sql_text), list(params))
@@ -228,7 +249,9 @@ class PostgresDatabase(Database):
             with self.pool.connection() as conn, conn.transaction():
                 if read_only:
                     conn.execute("SET TRANSACTION READ ONLY")
-                yield _PgTransaction(conn)
+                tx = _PgTransaction(conn)
+                yield tx
+                tx.flush()
         except (psycopg.Error, PoolTimeout) as exc:
             raise translate(exc, self.description) from exc
 
