@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -309,6 +309,10 @@ class StatusBatch(ABC):
     def load(self, doc_id: str) -> StatusRow | None: ...
 
     @abstractmethod
+    def load_many(self, doc_ids: Collection[str]) -> dict[str, StatusRow]:
+        """The rows of these documents that exist (one query per few hundred)."""
+
+    @abstractmethod
     def load_org(self, key: str) -> OrgRow | None: ...
 
     @abstractmethod
@@ -371,6 +375,9 @@ class StatusProjection(Projection):
     def _save(self, batch: StatusBatch, recorded: Sequence[Recorded]) -> None:
         rows: dict[str, StatusRow | None] = {}
         orgs: dict[str, OrgRow | None] = {}
+        needed = _rows_to_load(recorded)
+        found = batch.load_many(needed)
+        rows.update({doc_id: found.get(doc_id) for doc_id in needed})
         for item in recorded:
             self._apply(batch, rows, orgs, item.event)
         batch.save(
@@ -404,6 +411,21 @@ class StatusProjection(Projection):
         row = rows[doc_id]
         if row is not None:
             rows[doc_id] = next_row(row, event)
+
+
+def _rows_to_load(recorded: Sequence[Recorded]) -> set[str]:
+    """The documents whose rows a batch changes without first receiving them anew."""
+    received: set[str] = set()
+    needed: set[str] = set()
+    for item in recorded:
+        event = item.event
+        if isinstance(event, Document.Event):
+            doc_id = str(event.originator_id)
+            if isinstance(event, Document.Received):
+                received.add(doc_id)
+            elif doc_id not in received:
+                needed.add(doc_id)
+    return needed
 
 
 def money(value: str | None) -> str:

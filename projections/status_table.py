@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,6 +64,8 @@ def _ddl() -> list[str]:
 
 
 TABLES: tuple[str, ...] = ("status_documents", "status_organisations", TRACKING)
+LOAD_CHUNK = 500
+"""Documents read per query when a batch loads its rows (under SQLite's parameter limit)."""
 _SELECT = ", ".join(f"d.{c}" for c in COLUMNS)
 _UPSERT = (
     f"INSERT INTO status_documents ({', '.join(COLUMNS)}) "
@@ -93,6 +95,19 @@ class _Batch(StatusBatch):
     def load(self, doc_id: str) -> StatusRow | None:
         found = self.tx.one(f"SELECT {_SELECT} FROM status_documents d WHERE d.doc_id=?", (doc_id,))
         return row_from(found) if found else None
+
+    def load_many(self, doc_ids: Collection[str]) -> dict[str, StatusRow]:
+        ids = list(doc_ids)
+        found: dict[str, StatusRow] = {}
+        for start in range(0, len(ids), LOAD_CHUNK):
+            chunk = ids[start : start + LOAD_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for values in self.tx.all(
+                f"SELECT {_SELECT} FROM status_documents d WHERE d.doc_id IN ({marks})", chunk
+            ):
+                row = row_from(values)
+                found[row.doc_id] = row
+        return found
 
     def load_org(self, key: str) -> OrgRow | None:
         found = self.tx.one(
