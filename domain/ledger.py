@@ -77,6 +77,10 @@ class SyncLedger(Application[UUID]):
 
     name = "Ledger"
 
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        self._ingest_organisations: dict[str, Organisation] = {}
+
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Configure from the settings passed in only: the process environment is not read."""
         return Environment(name, dict(env or {}))
@@ -99,6 +103,23 @@ class SyncLedger(Application[UUID]):
     def organisation(self, org_id: str) -> Organisation | None:
         """The organisation, or None if the ledger has never seen it."""
         return self._find(Organisation, organisation_id(org_id))
+
+    def _current_organisation(self, org_id: str) -> Organisation | None:
+        """The organisation as ``organisation`` gives it, from a copy kept between ingest
+        batches when the log holds nothing newer for it (one cheap query instead of replaying
+        its history for every batch). Only for reading: ingest never changes a known one."""
+        cache = self._ingest_organisations
+        cached = cache.get(org_id)
+        if cached is not None and not self.recorder.select_events(
+            cached.id, gt=cached.version, limit=1
+        ):
+            return cached
+        found = self.organisation(org_id)
+        if found is None:
+            cache.pop(org_id, None)
+        else:
+            cache[org_id] = found
+        return found
 
     def document(self, doc_id: UUID) -> Document:
         """The document aggregate with this id."""
@@ -141,7 +162,9 @@ class SyncLedger(Application[UUID]):
             for change in changes:
                 org = orgs.get(change.org_id)
                 if org is None:
-                    org = self.organisation(change.org_id) or Organisation.register(change.org_id)
+                    org = self._current_organisation(change.org_id) or Organisation.register(
+                        change.org_id
+                    )
                     orgs[change.org_id] = org
                     if org.pending_events:
                         touched[org.id] = org
