@@ -225,6 +225,7 @@ class System:
                 minute_window=settings.limit_window_seconds,
                 org_lease_seconds=settings.relay_org_lease_seconds,
                 heartbeat_seconds=max(0.5, settings.relay_org_lease_seconds / 3),
+                batch_size=settings.xero_batch_size,
                 pause_after_answer=settings.test_pause_after_answer_ms / 1000,
             ),
             owner=name,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 DEFAULT_DB = "./syncledger.db"
+MAX_XERO_BATCH = 50
 
 
 class SettingsError(ValueError):
@@ -38,6 +39,7 @@ class Settings:
     limit_window_seconds: float = 60.0
     relay_org_lease_seconds: float = 15.0
     sqlite_busy_timeout: int = 30
+    xero_batch_size: int = 50
     test_pause_after_answer_ms: float = 0.0
     log_level: str = "WARNING"
     log_format: str = "text"
@@ -73,6 +75,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "SYNCLEDGER_LIMIT_WINDOW_SECONDS": ("limit_window_seconds", float),
     "SYNCLEDGER_RELAY_ORG_LEASE_SECONDS": ("relay_org_lease_seconds", float),
     "SYNCLEDGER_SQLITE_BUSY_TIMEOUT": ("sqlite_busy_timeout", int),
+    "SYNCLEDGER_XERO_BATCH_SIZE": ("xero_batch_size", int),
     "SYNCLEDGER_TEST_PAUSE_AFTER_ANSWER_MS": ("test_pause_after_answer_ms", float),
     "SYNCLEDGER_LOG_LEVEL": ("log_level", str),
     "SYNCLEDGER_LOG_FORMAT": ("log_format", str),
@@ -98,6 +101,11 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(f"{variable}={raw!r} must not be negative")
         values[name] = value
     settings = Settings(**values)
+    if not 1 <= settings.xero_batch_size <= MAX_XERO_BATCH:
+        raise SettingsError(
+            f"SYNCLEDGER_XERO_BATCH_SIZE must be between 1 and {MAX_XERO_BATCH} (Xero takes at "
+            f"most {MAX_XERO_BATCH} elements in one call), not {settings.xero_batch_size}"
+        )
     if settings.log_format not in ("text", "json"):
         raise SettingsError(
             f"SYNCLEDGER_LOG_FORMAT must be text or json, not {settings.log_format!r}"
