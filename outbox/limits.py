@@ -65,6 +65,11 @@ class SlidingWindow:
             self.sent.append(now)
             return 0.0
 
+    def resize(self, calls: int) -> None:
+        """Allow ``calls`` per window from now on (a relay's share of the app's budget)."""
+        with self.lock:
+            self.budget = Budget(max(1, calls), self.budget.window)
+
     def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (Xero's ``Retry-After``)."""
         with self.lock:

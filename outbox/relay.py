@@ -203,6 +203,11 @@ class Relay:
                 self._windows[org] = found
             return found
 
+    @property
+    def app_budget(self) -> int:
+        """Calls this relay allows itself per minute window across all organisations."""
+        return self._app.budget.calls
+
     @contextmanager
     def customer_lock(self, org: str, customer: CustomerFields) -> Iterator[None]:
         """One contact lookup or creation at a time per customer (no duplicate contacts)."""
@@ -324,7 +329,7 @@ class Relay:
             return None
         self._beating.clear()
         try:
-            self._heartbeat()
+            self.heartbeat()
         except (StorageError, PersistenceError) as exc:
             log.warning("heartbeat failed (%s); trying again", exc)
         thread = threading.Thread(target=self._heartbeats, name="relay-heartbeat", daemon=True)
@@ -334,16 +339,21 @@ class Relay:
     def _heartbeats(self) -> None:
         while not self._beating.wait(self.settings.heartbeat_seconds):
             try:
-                self._heartbeat()
+                self.heartbeat()
             except (StorageError, PersistenceError) as exc:
                 log.warning("heartbeat failed (%s); trying again", exc)
 
-    def _heartbeat(self) -> None:
+    def heartbeat(self) -> None:
+        """Keep this relay's leases alive, and take its share of the app-wide budget: Xero's
+        10,000 calls a minute are for all relays together."""
         if self.leases is None:
             return
-        held = self.leases.heartbeat(self.owner, self.clock(), self.settings.org_lease_seconds)
+        now, lease = self.clock(), self.settings.org_lease_seconds
+        held = self.leases.heartbeat(self.owner, now, lease)
         with self._guard:
             self._held = held
+        live = max(1, len(self.leases.live(now, lease)))
+        self._app.resize(self.settings.app_minute_budget // live)
 
     def _rebalance(self) -> None:
         """Work out this relay's fair share of the organisations with work (at most once a

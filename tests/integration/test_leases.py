@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
+import pytest
+
 from outbox.leases import ALONE
 from projections.base import catch_up
 from syncledger import service
@@ -91,3 +93,17 @@ def test_shedding_gives_back_only_organisations_with_nothing_in_flight(system):
     assert busy.org not in shed
     assert shed == {f"org{i}" for i in range(4)} - {busy.org}
     assert set(leases.leases()) == {busy.org}
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_relays_side_by_side_share_the_app_wide_budget(system):
+    first, second = system.relay(owner="a"), system.relay(owner="b")
+    whole = system.settings.app_minute_budget
+
+    first.heartbeat()
+    alone = first.app_budget
+    second.heartbeat()
+    first.heartbeat()
+
+    assert alone == whole
+    assert first.app_budget == second.app_budget == whole // 2
