@@ -275,7 +275,7 @@ class Relay:
                 self._reap(done, in_flight, per_org)
                 self._beating.set()
                 if heartbeats is not None:
-                    heartbeats.join()
+                    heartbeats.join(5.0)  # a heartbeat stuck on a lost database must not hold us
                 self._shutdown()
         return self.report
 
