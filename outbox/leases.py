@@ -136,14 +136,12 @@ class LeaseStore:
         this relay (nothing in flight), so that other relays can take them; return them."""
         with self.db.write() as tx:
             rows = tx.all(
-                "SELECT org FROM relay_leases WHERE owner=? AND org NOT IN (SELECT org FROM "
-                "outbox_messages WHERE claimed_by=?) ORDER BY org LIMIT ?",
-                (owner, owner, count),
+                "DELETE FROM relay_leases WHERE owner=? AND org IN (SELECT org FROM relay_leases "
+                "WHERE owner=? AND org NOT IN (SELECT org FROM outbox_messages WHERE "
+                "claimed_by=?) ORDER BY org LIMIT ?) RETURNING org",
+                (owner, owner, owner, count),
             )
-            orgs = {str(r[0]) for r in rows}
-            for org in orgs:
-                tx.execute("DELETE FROM relay_leases WHERE owner=? AND org=?", (owner, org))
-        return orgs
+        return {str(r[0]) for r in rows}
 
     def release(self, owner: str, org: str | None = None) -> None:
         """Give leases back (one organisation, or all of them when the relay stops)."""

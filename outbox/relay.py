@@ -187,6 +187,13 @@ class Relay:
         self._share = 0
         self._share_at = -math.inf
         self._beating = threading.Event()
+        self._leasing = threading.Lock()
+        """Held across each lease change and its note in ``_held`` (heartbeat, shed, acquire,
+        release), so that a heartbeat's answer never brings back a lease given back meanwhile."""
+        self._leases_valid_until = -math.inf
+        self._unvouched = False
+        """Until when the leases in ``_held`` are certainly alive (the last heartbeat that
+        succeeded, plus the lease, less a heartbeat's margin); past it nothing is claimed."""
         self._unreleased: set[int] = set()
         self._followers_due = 0.0
 
@@ -299,7 +306,7 @@ class Relay:
             self._reap(done, in_flight, per_org)
             return False
         pause = self.settings.poll_interval
-        if until_idle:
+        if until_idle and self.leases_alive():
             due = self.store.next_due(self.parked_orgs())
             if due is None:
                 return None
@@ -327,33 +334,48 @@ class Relay:
         long one turn of the loop takes (a large catch-up, a slow database)."""
         if self.leases is None:
             return None
-        self._beating.clear()
-        try:
-            self.heartbeat()
-        except (StorageError, PersistenceError) as exc:
-            log.warning("heartbeat failed (%s); trying again", exc)
-        thread = threading.Thread(target=self._heartbeats, name="relay-heartbeat", daemon=True)
+        self._beating = stopping = threading.Event()  # this run's own: an old thread keeps its
+        self._beat(stopping)
+        thread = threading.Thread(
+            target=self._heartbeats, args=(stopping,), name="relay-heartbeat", daemon=True
+        )
         thread.start()
         return thread
 
-    def _heartbeats(self) -> None:
-        while not self._beating.wait(self.settings.heartbeat_seconds):
-            try:
-                self.heartbeat()
-            except (StorageError, PersistenceError) as exc:
-                log.warning("heartbeat failed (%s); trying again", exc)
+    def _heartbeats(self, stopping: threading.Event) -> None:
+        while not stopping.wait(self.settings.heartbeat_seconds):
+            self._beat(stopping)
 
-    def heartbeat(self) -> None:
+    def _beat(self, stopping: threading.Event) -> None:
+        """One heartbeat on the heartbeat thread's boundary: a failure is logged and the next
+        one tried; meanwhile ``_leases_valid_until`` runs out and nothing new is claimed."""
+        try:
+            self.heartbeat(stopping)
+        except (StorageError, PersistenceError) as exc:
+            log.warning("heartbeat failed (%s); trying again", exc)
+        except Exception:  # the heartbeat thread's boundary: it must go on
+            log.exception("heartbeat failed unexpectedly; trying again")
+
+    def heartbeat(self, stopping: threading.Event | None = None) -> None:
         """Keep this relay's leases alive, and take its share of the app-wide budget: Xero's
         10,000 calls a minute are for all relays together."""
         if self.leases is None:
             return
-        now, lease = self.clock(), self.settings.org_lease_seconds
-        held = self.leases.heartbeat(self.owner, now, lease)
-        with self._guard:
-            self._held = held
+        with self._leasing:
+            if stopping is not None and stopping.is_set():
+                return  # the relay is stopping (and may have released everything already)
+            now, lease = self.clock(), self.settings.org_lease_seconds
+            held = self.leases.heartbeat(self.owner, now, lease)
+            with self._guard:
+                self._held = held
+                self._leases_valid_until = now + lease - self.settings.heartbeat_seconds
         live = max(1, len(self.leases.live(now, lease)))
         self._app.resize(self.settings.app_minute_budget // live)
+
+    def leases_alive(self) -> bool:
+        """True while the last successful heartbeat vouches for this relay's leases."""
+        with self._guard:
+            return self.leases is None or self.clock() < self._leases_valid_until
 
     def _rebalance(self) -> None:
         """Work out this relay's fair share of the organisations with work (at most once a
@@ -371,10 +393,11 @@ class Relay:
         self._share_at = now
         self._share = self.leases.fair_share(now, self.settings.org_lease_seconds)
         if held > self._share:
-            shed = self.leases.shed(self.owner, held - self._share)
-            if shed:
+            with self._leasing:
+                shed = self.leases.shed(self.owner, held - self._share)
                 with self._guard:
                     self._held -= shed
+            if shed:
                 log.info("gave back %d organisations to other relays", len(shed))
 
     def _release_pending(self) -> None:
@@ -389,7 +412,8 @@ class Relay:
             self._release_pending()
             self.store.release_all(self.owner)
             if self.leases is not None:
-                self.leases.release(self.owner)
+                with self._leasing:
+                    self.leases.release(self.owner)
         except (StorageError, PersistenceError) as exc:
             log.warning("could not release claims and leases on stop (%s); they lapse", exc)
 
@@ -402,6 +426,12 @@ class Relay:
         done = [f for f in in_flight if f.done()]
         self._reap(done, in_flight, per_org)
         self.catch_up()
+        if not self.leases_alive():
+            if not self._unvouched:
+                log.warning("no heartbeat has succeeded lately; claiming nothing until one does")
+            self._unvouched = True
+            return 0
+        self._unvouched = False
         self._rebalance()
         refused: set[str] = set()
         others = self.leases.others(self.owner, self.clock()) if self.leases else set()
@@ -452,13 +482,14 @@ class Relay:
         with self._guard:
             if self.leases is None or org in self._held:
                 return True
-        takeover = self.leases.acquire(
-            self.owner, org, self.clock(), self.settings.org_lease_seconds
-        )
-        if not takeover.acquired:
-            return False
-        with self._guard:
-            self._held.add(org)
+        with self._leasing:
+            takeover = self.leases.acquire(
+                self.owner, org, self.clock(), self.settings.org_lease_seconds
+            )
+            if not takeover.acquired:
+                return False
+            with self._guard:
+                self._held.add(org)
         if takeover.previous_owner is not None:
             log.warning(
                 "took over organisation %s from %s, whose lease lapsed (released %d claims)",

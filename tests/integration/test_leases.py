@@ -5,6 +5,8 @@ relay, and leases given back to relays that join."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -107,3 +109,30 @@ def test_relays_side_by_side_share_the_app_wide_budget(system):
 
     assert alone == whole
     assert first.app_budget == second.app_budget == whole // 2
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_relay_whose_heartbeats_stop_succeeding_stops_trusting_its_leases(system):
+    now = [1000.0]
+    relay = system.relay(owner="a")
+    relay.clock = lambda: now[0]
+    lease, beat = relay.settings.org_lease_seconds, relay.settings.heartbeat_seconds
+
+    before = relay.leases_alive()
+    relay.heartbeat()
+    now[0] += lease - beat - 0.1
+    vouched = relay.leases_alive()
+    now[0] += 0.2  # no heartbeat since: another relay may soon take the leases over
+    lapsed = relay.leases_alive()
+
+    assert (before, vouched, lapsed) == (False, True, False)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_heartbeat_after_the_stop_began_writes_nothing(system):
+    stopping = threading.Event()
+    stopping.set()
+
+    system.relay(owner="a").heartbeat(stopping)
+
+    assert system.leases.live(time.time(), LEASE) == []
