@@ -1,12 +1,13 @@
 """``python -m bench.memory [--sizes 100MB,1GB] [--keep DIR]``: does memory stay flat as the
-input grows? Self-contained (it uses nothing else from ``bench``).
+input grows? It uses nothing else from ``bench`` but ``bench.peak``.
 
 For each size it writes an NDJSON file of OpenSolar changes of about that size in a temporary
 folder (invoices with many lines, and payments), runs ``syncledger ingest FILE`` in a subprocess
 against a fresh SQLite ledger whose organisation is connected (so every invoice also asks for a
 delivery and the outbox has work), then ``syncledger replay`` (every projection dropped and
 rebuilt from that ledger's log), and reports each process's peak resident memory, read from the
-kernel when it exits (``wait4``'s ``ru_maxrss``: the high-water mark, not a sample). A command
+kernel when it exits (``wait4``'s ``ru_maxrss``: the high-water mark, not a sample; through
+``bench.peak``'s launcher, so this process's own size does not count). A command
 that streams its input keeps the same peak whatever the size; one that holds it grows with it.
 
 Prints one markdown table with the machine it ran on. The full run (100 MB and 1 GB) takes tens
@@ -28,6 +29,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.peak import run as peak_run
 
 MIB = 1024 * 1024
 LINES_PER_INVOICE = 40
@@ -133,15 +136,12 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, float, in
     """Run ``syncledger ARGS``; return (exit code, seconds, peak RSS in bytes, stdout)."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(
+        code, peak = peak_run(
             [str(BIN), *args], stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=cwd
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         printed = out.read().decode(errors="replace")
-    peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return process.returncode, time.monotonic() - started, peak, printed
+    return code, time.monotonic() - started, peak, printed
 
 
 def count_events(db: Path) -> int:

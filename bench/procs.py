@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench import peak
 
 BIN = Path(sys.executable).parent / "syncledger"
 
@@ -144,35 +147,35 @@ class Measured:
 
 
 def measure(args: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Run a command to completion; its own peak RSS comes from ``wait4`` (``ru_maxrss``)."""
+    """Run a command to completion; its own peak RSS comes from ``wait4`` (``ru_maxrss``),
+    through ``bench.peak``'s launcher so that this process's size does not count."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        args,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env or environment(),
-    )
-    # read the pipes on threads so a chatty command cannot block on a full pipe
-    out: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        result = Path(folder) / "peak"
+        process = peak.start(
+            args, result, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or environment()
+        )
+        # read the pipes on threads so a chatty command cannot block on a full pipe
+        out: dict[str, bytes] = {}
 
-    def drain(name: str, stream: Any) -> None:
-        out[name] = stream.read()
+        def drain(name: str, stream: Any) -> None:
+            out[name] = stream.read()
 
-    readers = [
-        threading.Thread(target=drain, args=(name, stream))
-        for name, stream in (("out", process.stdout), ("err", process.stderr))
-    ]
-    for reader in readers:
-        reader.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    for reader in readers:
-        reader.join()
-    process.returncode = os.waitstatus_to_exitcode(status)
+        readers = [
+            threading.Thread(target=drain, args=(name, stream))
+            for name, stream in (("out", process.stdout), ("err", process.stderr))
+        ]
+        for reader in readers:
+            reader.start()
+        process.wait()
+        seconds = time.perf_counter() - started
+        for reader in readers:
+            reader.join()
+        code, peak_bytes = peak.read(result)
     return Measured(
         seconds,
-        usage.ru_maxrss / 1024,
-        process.returncode,
+        peak_bytes / 1024 / 1024,
+        code,
         out.get("out", b"").decode(errors="replace"),
         out.get("err", b"").decode(errors="replace"),
     )
