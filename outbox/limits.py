@@ -29,14 +29,24 @@ class Budget:
 
 
 class SlidingWindow:
-    """At most ``budget.calls`` calls in any rolling ``budget.window`` seconds."""
+    """At most ``budget.calls`` calls in any rolling ``budget.window`` seconds; ``smooth``
+    also spaces calls evenly (window / calls apart), so the budget is spent as a steady stream
+    rather than in a burst at the start of each window followed by silence."""
 
-    def __init__(self, budget: Budget, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, budget: Budget, clock: Callable[[], float] = time.monotonic, smooth: bool = False
+    ) -> None:
         self.budget = budget
         self.clock = clock
+        self.smooth = smooth
         self.sent: deque[float] = deque()
         self.paused_until = 0.0
         self.lock = threading.Lock()
+
+    def _spacing_wait(self, now: float) -> float:
+        if not self.smooth or not self.sent:
+            return 0.0
+        return max(0.0, self.sent[-1] + self.budget.window / self.budget.calls - now)
 
     def _trim(self, now: float) -> None:
         horizon = now - self.budget.window
@@ -48,7 +58,7 @@ class SlidingWindow:
         with self.lock:
             now = self.clock()
             self._trim(now)
-            wait = max(0.0, self.paused_until - now)
+            wait = max(0.0, self.paused_until - now, self._spacing_wait(now))
             if len(self.sent) >= self.budget.calls:
                 wait = max(wait, self.sent[0] + self.budget.window - now)
             return wait
@@ -62,6 +72,9 @@ class SlidingWindow:
                 return self.paused_until - now
             if len(self.sent) >= self.budget.calls:
                 return self.sent[0] + self.budget.window - now
+            spacing = self._spacing_wait(now)
+            if spacing > 0:
+                return spacing
             self.sent.append(now)
             return 0.0
 
