@@ -3,7 +3,7 @@ and print one markdown table with the machine's description (progress goes to st
 
 ``--quick`` scales every size down (and, for the throughput and backfill rows only, Xero's
 minute window) so the whole run takes under two minutes: a smoke test that asserts nothing about
-speed and exits 0 when every benchmark ran. The full run takes about an hour.
+speed and exits 0 when every benchmark ran. The full run takes about 50 minutes on 2 cores.
 """
 
 from __future__ import annotations
