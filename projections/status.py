@@ -306,9 +306,6 @@ class StatusBatch(ABC):
     position: int
 
     @abstractmethod
-    def load(self, doc_id: str) -> StatusRow | None: ...
-
-    @abstractmethod
     def load_many(self, doc_ids: Collection[str]) -> dict[str, StatusRow]:
         """The rows of these documents that exist (one query per few hundred)."""
 
@@ -406,9 +403,7 @@ class StatusProjection(Projection):
             kind = "invoice" if isinstance(event, Invoice.Event) else "payment"
             rows[doc_id] = new_row(event, kind)
             return
-        if doc_id not in rows:
-            rows[doc_id] = batch.load(doc_id)
-        row = rows[doc_id]
+        row = rows.get(doc_id)  # loaded before the batch (``_rows_to_load``), or None
         if row is not None:
             rows[doc_id] = next_row(row, event)
 

@@ -92,10 +92,6 @@ class _Batch(StatusBatch):
         self.tx = tx
         self.position = position
 
-    def load(self, doc_id: str) -> StatusRow | None:
-        found = self.tx.one(f"SELECT {_SELECT} FROM status_documents d WHERE d.doc_id=?", (doc_id,))
-        return row_from(found) if found else None
-
     def load_many(self, doc_ids: Collection[str]) -> dict[str, StatusRow]:
         ids = list(doc_ids)
         found: dict[str, StatusRow] = {}
