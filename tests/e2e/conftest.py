@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,22 +172,28 @@ def connect_by_cli(cli: Cli, org: str, url: str, tenant: str) -> None:
     cli("config", "payment-account", org, "090")
 
 
-def connect_in_process(cli: Cli, org: str, url: str, tenant: str) -> None:
-    """The same arrangement as ``connect_by_cli`` through the ledger's API in this process:
-    the same events, without five CLI start-ups (tests of ``connect`` and ``config`` themselves
-    use the CLI)."""
+def configure_in_process(db: str, organisations: Iterable[tuple[str, str, str]]) -> None:
+    """Connect each (organisation, Xero URL, tenant) and give it the usual mappings through
+    the ledger's API in this process: the same events as ``connect_by_cli``, without five CLI
+    start-ups each (tests of ``connect`` and ``config`` themselves use the CLI)."""
     from datetime import datetime
 
     from syncledger.bootstrap import System
     from syncledger.config import Settings
 
-    with System.open(Settings(db=str(cli.db))) as system:
+    with System.open(Settings(db=db)) as system:
         ledger = system.ledger
-        ledger.connect(org, url, tenant, datetime.fromisoformat(CONNECTED_AT), "manual")
-        ledger.map_account(org, "sales", "200")
-        ledger.map_account(org, "discounts", "200")
-        ledger.map_tax(org, "GST", "OUTPUT")
-        ledger.set_payment_account(org, "090")
+        for org, url, tenant in organisations:
+            ledger.connect(org, url, tenant, datetime.fromisoformat(CONNECTED_AT), "manual")
+            ledger.map_account(org, "sales", "200")
+            ledger.map_account(org, "discounts", "200")
+            ledger.map_tax(org, "GST", "OUTPUT")
+            ledger.set_payment_account(org, "090")
+
+
+def connect_in_process(cli: Cli, org: str, url: str, tenant: str) -> None:
+    """One organisation set up as ``configure_in_process`` does it, on ``cli``'s ledger."""
+    configure_in_process(str(cli.db), [(org, url, tenant)])
 
 
 @pytest.fixture

@@ -14,15 +14,20 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from syncledger.bootstrap import System
-from syncledger.config import Settings
-from tests.e2e.conftest import BIN, Cli, SandboxProcess, start_sandbox, stop_process
+from tests.e2e.conftest import (
+    BIN,
+    Cli,
+    SandboxProcess,
+    configure_in_process,
+    start_sandbox,
+    stop_process,
+)
 from tests.factories import invoice_change, ndjson
 from tests.support.databases import require_postgres
 
@@ -79,15 +84,13 @@ def wait_for(condition, timeout: float, interval: float = 0.5) -> bool:
 
 def connect_orgs(cli: Cli, sandbox: SandboxProcess) -> None:
     """Twenty organisations set up in-process (the relays under test are real processes)."""
-    with System.open(Settings(db=str(cli.db))) as system:
-        for index, tenant in enumerate(sandbox.tenant_ids):
-            org = f"org{index:02d}"
-            system.ledger.connect(
-                org, sandbox.url, tenant, datetime(2026, 11, 1, tzinfo=UTC), "manual"
-            )
-            system.ledger.map_account(org, "sales", "200")
-            system.ledger.map_account(org, "discounts", "200")
-            system.ledger.map_tax(org, "GST", "OUTPUT")
+    configure_in_process(
+        str(cli.db),
+        [
+            (f"org{index:02d}", sandbox.url, tenant)
+            for index, tenant in enumerate(sandbox.tenant_ids)
+        ],
+    )
 
 
 def backlog(per_org: int) -> str:

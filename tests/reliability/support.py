@@ -38,7 +38,7 @@ from domain.customer import Customer
 from domain.documents import OP_CREDIT_NOTE, OP_INVOICE, Document
 from syncledger.bootstrap import System
 from syncledger.config import Settings
-from tests.e2e.conftest import BIN, Cli, SandboxProcess
+from tests.e2e.conftest import BIN, Cli, SandboxProcess, configure_in_process
 from tests.factories import invoice_change, payment_change
 
 CONNECTED_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -332,13 +332,10 @@ def setup_organisations(
 ) -> None:
     """Connect each organisation to its own sandbox tenant, in-process (no Xero calls), with
     the usual mappings; the plan's unmapped category stays unmapped unless asked."""
-    with System.open(Settings(db=db)) as system:
-        for org, tenant in zip(orgs, sandbox.tenant_ids, strict=False):
-            system.ledger.connect(org, sandbox.url, tenant, CONNECTED_AT, "manual")
-            system.ledger.map_account(org, "sales", "200")
-            system.ledger.map_account(org, "discounts", "200")
-            system.ledger.map_tax(org, "GST", "OUTPUT")
-            system.ledger.set_payment_account(org, "090")
+    configure_in_process(
+        db,
+        [(org, sandbox.url, tenant) for org, tenant in zip(orgs, sandbox.tenant_ids, strict=False)],
+    )
 
 
 # processes ---------------------------------------------------------------------------------------
