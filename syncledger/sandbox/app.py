@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from syncledger.sandbox import control, oauth
+from syncledger.sandbox import control, oauth, orgsettings
 from syncledger.sandbox.config import SandboxConfig
 from syncledger.sandbox.errors import SandboxConfigError, UnknownTenantError
 from syncledger.sandbox.exchange import Request, Response, not_found, text_response
@@ -35,7 +35,7 @@ class SandboxApp:
         self.config = config
         self.started_at = time.time()
         self.stop_event = threading.Event()
-        self.tenants = Tenants()
+        self.tenants = Tenants(config.base_currency, config.currencies)
         for _ in range(config.tenants):
             self.tenants.add()
         self.identity = Identity(config, self.tenants)
@@ -119,6 +119,24 @@ class SandboxApp:
         with org.lock:
             return state_json(org)
 
+    def settings(self, tenant_id: str) -> dict[str, Any]:
+        """A tenant's base currency, enabled currencies and period lock date."""
+        org = self.tenants.get(tenant_id)
+        if org is None:
+            raise UnknownTenantError(tenant_id)
+        with org.lock:
+            return orgsettings.settings_json(org)
+
+    def set_settings(self, tenant_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Change a tenant's settings (keys of `orgsettings.KEYS`); returns them all."""
+        change = orgsettings.parse(values)
+        org = self.tenants.get(tenant_id)
+        if org is None:
+            raise UnknownTenantError(tenant_id)
+        with org.lock:
+            orgsettings.apply(org, change)
+            return orgsettings.settings_json(org)
+
     def requests(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
         """The request log, optionally of one tenant."""
         return self.log.entries(tenant_id.strip().lower() if tenant_id else None)
@@ -194,7 +212,8 @@ class SandboxApp:
         }
 
     def reset(self) -> None:
-        """Clear documents, logs, idempotency keys and rate counters; keep tenants and charts."""
+        """Clear documents, logs, idempotency keys and rate counters; keep tenants, charts and
+        settings."""
         for org in self.tenants.all():
             with org.lock:
                 org.clear_documents()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 
 from syncledger.sandbox.model import Account, Organisation, TaxRate
@@ -103,13 +104,18 @@ _TAX_RATES: tuple[TaxRate, ...] = (
 )
 
 
-def new_organisation(name: str, now: float) -> Organisation:
-    """A fresh organisation with a new tenant id, the default chart and the AU tax rates."""
+def new_organisation(
+    name: str, now: float, base_currency: str = "AUD", currencies: Iterable[str] = ()
+) -> Organisation:
+    """A fresh organisation with a new tenant id, the default chart and the AU tax rates, its
+    bank accounts in the base currency, and `currencies` enabled besides the base."""
     org = Organisation(
         tenant_id=str(uuid.uuid4()),
         name=name,
         short_code="!" + secrets.token_hex(3),
         created_at=now,
+        base_currency=base_currency,
+        currencies=set(currencies) - {base_currency},
     )
     for code, account_name, kind, tax, status, system, bank_number in _ACCOUNTS:
         account = Account(
@@ -122,7 +128,7 @@ def new_organisation(name: str, now: float) -> Organisation:
             system_account=system,
             bank_account_number=bank_number,
             bank_account_type="BANK" if kind == "BANK" else None,
-            currency_code="AUD" if kind == "BANK" else None,
+            currency_code=base_currency if kind == "BANK" else None,
             updated_at=now,
         )
         org.accounts[account.account_id] = account

@@ -28,12 +28,16 @@ Control and inspection endpoints (never faulted or rate limited):
   GET  /sandbox/tenants             tenant ids and names
   POST /sandbox/tenants             {"name": ...} adds an organisation
   GET  /sandbox/state?tenant=ID     contacts, invoices, credit notes, allocations,
-                                    payments and accounts of one tenant
+                                    payments, accounts and settings of one tenant
+  GET  /sandbox/settings?tenant=ID  base currency, enabled currencies, period lock date
+  POST /sandbox/settings            {"tenant": ID, "base_currency": "AUD", "currencies":
+                                    ["USD"], "period_lock_date": "2026-11-15" or null}
   GET  /sandbox/requests?tenant=ID  the request log (time, method, path, status,
                                     idempotency key, replayed, fault)
   POST /sandbox/faults              {"fault_rates": {...}, "latency_ms": ..., "seed": ...}
   POST /sandbox/limits              {"minute_limit": ..., "minute_window_s": ..., ...}
-  POST /sandbox/reset               clear documents and logs, keep tenants and charts
+  POST /sandbox/reset               clear documents and logs, keep tenants, charts
+                                    and settings
 """
 
 
@@ -76,6 +80,21 @@ _POSITIVE = click.FloatRange(min=0.0, min_open=True)
     default=1,
     show_default=True,
     help='Organisations to create; the first is "Demo Company (AU)".',
+)
+@click.option(
+    "--base-currency",
+    default="AUD",
+    show_default=True,
+    metavar="CODE",
+    help="Base currency of every organisation (an ISO 4217 code Xero knows).",
+)
+@click.option(
+    "--currency",
+    "currencies",
+    multiple=True,
+    metavar="CODE",
+    help="Enable a currency besides the base in every organisation, so invoices and credit "
+    "notes may use it (GET /Currencies lists it). Repeatable, e.g. --currency USD --currency NZD.",
 )
 @click.option(
     "--client-id", default=None, help="OAuth client id to require (with --client-secret)."
@@ -193,6 +212,8 @@ def command(**options: Any) -> None:
             fault_timeout_s=options["fault_timeout"],
             seed=options["seed"],
             access_token_ttl_s=options["token_ttl"],
+            base_currency=options["base_currency"],
+            currencies=options["currencies"],
         )
     except SandboxConfigError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -1,9 +1,10 @@
 """The sandbox's configuration: one frozen `SandboxConfig` with Xero's real defaults.
 
 Defaults mirror Xero (60 calls a minute, 5 concurrent, 5,000 a day, 10,000 a minute per app,
-6-minute idempotency window, 30-minute access tokens and refresh grace). Windows and rates are
-configurable so tests can scale time down. Construction validates every value and raises
-`SandboxConfigError` (a `ValueError`) naming the bad field.
+6-minute idempotency window, 30-minute access tokens and refresh grace) and an Australian demo
+company (base currency AUD, no other currency enabled). Windows and rates are configurable so
+tests can scale time down. Construction validates every value and raises `SandboxConfigError` (a
+`ValueError`) naming the bad field.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from syncledger.sandbox import iso4217
 from syncledger.sandbox.errors import SandboxConfigError
 
 FAULT_KINDS: tuple[str, ...] = ("500", "502", "503", "429", "timeout", "drop_after_commit")
@@ -78,6 +80,8 @@ class SandboxConfig:
     seed: int | None = None
     access_token_ttl_s: float = 1800.0
     refresh_grace_s: float = 1800.0
+    base_currency: str = "AUD"
+    currencies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -104,6 +108,13 @@ class SandboxConfig:
         check_positive("refresh_grace_s", self.refresh_grace_s, allow_zero=True)
         object.__setattr__(self, "fault_rates", check_fault_rates(self.fault_rates))
         object.__setattr__(self, "fault_methods", check_fault_methods(self.fault_methods))
+        object.__setattr__(
+            self, "base_currency", iso4217.check("base_currency", self.base_currency)
+        )
+        if isinstance(self.currencies, str):
+            raise SandboxConfigError("currencies must be a sequence of currency codes")
+        codes = tuple(dict.fromkeys(iso4217.check("currencies", c) for c in self.currencies))
+        object.__setattr__(self, "currencies", codes)
 
     @property
     def open_mode(self) -> bool:

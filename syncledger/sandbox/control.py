@@ -4,14 +4,21 @@
 GET  /sandbox/health                   {"status": "ok", "tenants": N, "open_mode": bool, ...}
 GET  /sandbox/tenants                  {"tenants": [{"tenant_id", "name"}, ...]}
 POST /sandbox/tenants    {"name": ..}  {"tenant_id": .., "name": ..}
-GET  /sandbox/state?tenant=ID          the tenant's contacts, invoices, credit_notes,
-                                       allocations, payments and accounts (amounts as strings)
+GET  /sandbox/state?tenant=ID          the tenant's base_currency, currencies, period_lock_date,
+                                       contacts, invoices, credit_notes, allocations, payments
+                                       and accounts (amounts as strings)
+GET  /sandbox/settings?tenant=ID       {"tenant", "base_currency", "currencies", "period_lock_date"}
+POST /sandbox/settings   {tenant, base_currency, currencies, period_lock_date}
+                                       change them (all but tenant optional); answers as GET
 GET  /sandbox/requests[?tenant=ID]     the request log, a JSON array
 POST /sandbox/faults     {fault_rates, latency_ms, fault_timeout_s, fault_methods, seed}
 POST /sandbox/limits     {minute_limit, concurrent_limit, day_limit, app_minute_limit,
                           minute_window_s, day_window_s, idempotency_window_s}
-POST /sandbox/reset                    clear documents, logs, keys and counters; keep tenants
+POST /sandbox/reset                    clear documents, logs, keys and counters; keep tenants,
+                                       charts and settings
 ```
+`currencies` lists every enabled currency, the base included, sorted; setting it replaces the
+enabled set. `period_lock_date` is `YYYY-MM-DD` or null (no lock).
 Bad input answers 400 `{"error": ...}`; an unknown tenant 404.
 """
 
@@ -20,6 +27,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from syncledger.sandbox import orgsettings
 from syncledger.sandbox.errors import SandboxConfigError, UnknownTenantError
 from syncledger.sandbox.exchange import Request, Response, json_response
 
@@ -65,6 +73,12 @@ def _only(body: dict[str, Any], allowed: frozenset[str]) -> None:
         )
 
 
+def _tenant(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SandboxConfigError("tenant is required (a tenant id)")
+    return value
+
+
 def handle(app: SandboxApp, request: Request) -> Response:
     """Answer a `/sandbox/...` request."""
     action = request.path[len(PREFIX) :].strip("/").lower()
@@ -83,10 +97,14 @@ def handle(app: SandboxApp, request: Request) -> Response:
             tenant_id = app.add_tenant(name)
             return json_response(200, {"tenant_id": tenant_id, "name": app.tenants.name(tenant_id)})
         if action == "state" and method == "GET":
-            tenant = request.param("tenant")
-            if not tenant:
-                raise SandboxConfigError("the tenant query parameter is required")
-            return json_response(200, app.state(tenant))
+            return json_response(200, app.state(_tenant(request.param("tenant"))))
+        if action == "settings" and method == "GET":
+            return json_response(200, app.settings(_tenant(request.param("tenant"))))
+        if action == "settings" and method == "POST":
+            body = _body(request)
+            _only(body, orgsettings.KEYS | {"tenant"})
+            tenant = _tenant(body.pop("tenant", None))
+            return json_response(200, app.set_settings(tenant, body))
         if action == "requests" and method == "GET":
             return json_response(200, app.requests(request.param("tenant")))
         if action == "faults" and method == "POST":

@@ -4,7 +4,8 @@ Credit notes share the invoice rules (validation, per-line tax, unique ACCRECCRE
 add RemainingCredit. An allocation applies credit to an invoice of the same contact and ledger
 side: the credit note must be AUTHORISED, the invoice AUTHORISED, and the amount may exceed
 neither the RemainingCredit nor the invoice's AmountDue. Allocating raises the invoice's
-AmountCredited, and either document becomes PAID when its balance reaches zero.
+AmountCredited, and either document becomes PAID when its balance reaches zero. An allocation
+dated on or before the period lock date can be neither made nor deleted (notes §1.3).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from syncledger.sandbox import batch, documents, wire
+from syncledger.sandbox import batch, documents, periods, wire
 from syncledger.sandbox.call import Call
 from syncledger.sandbox.documents import CREDIT_NOTE, INVOICE
 from syncledger.sandbox.errors import ApiError, ElementError
-from syncledger.sandbox.exchange import Response, json_response, not_found
+from syncledger.sandbox.exchange import Response, json_response, not_found, validation_error
 from syncledger.sandbox.model import Allocation, CreditNote, Invoice, name_key
 from syncledger.sandbox.money import ZERO, round_money
 from syncledger.sandbox.query import select
@@ -157,6 +158,7 @@ def allocate(call: Call, note: CreditNote, raw: dict[str, Any]) -> Allocation:
     date = wire.parse_date(raw["Date"]) if raw.get("Date") is not None else call.today()
     if date is None:
         errors.append(f"Date '{raw.get('Date')}' is not a valid date.")
+    periods.closed(call.org, date, errors)
     if invoice is not None:
         if invoice.status != "AUTHORISED":
             errors.append(
@@ -224,6 +226,11 @@ def delete_allocation(call: Call, args: Sequence[str]) -> Response:
     if allocation is None or allocation.credit_note_id != note.credit_note_id:
         raise ApiError(not_found())
     if not allocation.deleted:
+        errors: list[str] = []
+        periods.closed(call.org, allocation.date, errors)
+        if errors:
+            failed = {"AllocationID": allocation.allocation_id}
+            return validation_error([batch.failed_element(failed, "AllocationID", errors)])
         invoice = call.org.invoices[allocation.invoice_id]
         allocation.deleted = True
         _shift(call, note, invoice, -allocation.amount)

@@ -5,7 +5,9 @@ number uniqueness, lines) into a `Prepared` change without touching the ledger, 
 element leaves nothing behind; `create` and `apply` then commit it. Status changes follow Xero
 (notes §1.2, §1.3): DELETED only from DRAFT or SUBMITTED, VOIDED only from AUTHORISED with no
 payments or allocations, no edits once money has been applied, and an approved document whose
-balance reaches zero becomes PAID.
+balance reaches zero becomes PAID. A document is in the base currency or one the organisation
+has enabled (§1.7), and nothing dated on or before the period lock date is created, edited,
+voided or deleted, nor moved there (§1.3).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from syncledger.sandbox import wire
+from syncledger.sandbox import periods, wire
 from syncledger.sandbox.call import Call
 from syncledger.sandbox.contacts import ContactChoice, choose_contact
 from syncledger.sandbox.errors import ElementError
@@ -85,6 +87,11 @@ CREDIT_NOTE = Kind(
     allow_discount=False,
     void_blocked="Credit note cannot be voided because it has been allocated or refunded.",
 )
+
+
+def not_subscribed(code: object) -> str:
+    """Xero's message for a document in a currency the organisation has not enabled."""
+    return f"Organisation is not subscribed to currency {code}"
 
 
 def not_modifiable(kind: Kind) -> str:
@@ -250,10 +257,15 @@ def prepare(call: Call, kind: Kind, raw: dict[str, Any], current: Document | Non
         current.line_amount_types if current else EXCLUSIVE
     )
     currency = raw.get("CurrencyCode") or (current.currency_code if current else org.base_currency)
-    if not isinstance(currency, str) or currency.upper() != org.base_currency:
-        errors.append(f"Organisation is not subscribed to currency {currency}")
+    if isinstance(currency, str):
+        currency = currency.strip().upper()
+    kept = current is not None and currency == current.currency_code
+    if not isinstance(currency, str) or not (kept or org.subscribes_to(currency)):
+        errors.append(not_subscribed(currency))
         currency = org.base_currency
     date = _date(raw, "Date", errors) or (current.date if current else call.today())
+    if current is None or date != current.date:
+        periods.closed(org, date, errors)
     due_date = _date(raw, "DueDate", errors) if "DueDate" in raw else None
     if due_date is None and current is not None and "DueDate" not in raw:
         due_date = current.due_date
@@ -311,7 +323,7 @@ def prepare(call: Call, kind: Kind, raw: dict[str, Any], current: Document | Non
         type=doc_type or "",
         status=status,
         line_amount_types=line_amount_types,
-        currency=currency.upper(),
+        currency=currency,
         date=date,
         due_date=due_date,
         reference=reference,
@@ -421,9 +433,10 @@ def update(call: Call, kind: Kind, doc: Document, raw: dict[str, Any]) -> None:
     """Apply an update element to an existing document (raises ElementError)."""
     status = raw.get("Status")
     target = status.strip().upper() if isinstance(status, str) else None
+    if target in {"VOIDED", "DELETED"} and doc.status == target:
+        return
+    periods.refuse_closed(call.org, doc.date)
     if target == "VOIDED":
-        if doc.status == "VOIDED":
-            return
         allocated = any(not a.deleted for a in call.org.allocations_of(doc_id(doc)))
         if applied(doc) > ZERO or allocated:
             raise ElementError([kind.void_blocked])
@@ -434,8 +447,6 @@ def update(call: Call, kind: Kind, doc: Document, raw: dict[str, Any]) -> None:
         doc.updated_at = call.now
         return
     if target == "DELETED":
-        if doc.status == "DELETED":
-            return
         if doc.status not in {"DRAFT", "SUBMITTED"}:
             raise ElementError([not_modifiable(kind)])
         doc.status = "DELETED"

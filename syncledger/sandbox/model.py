@@ -2,8 +2,9 @@
 
 Plain mutable dataclasses, one `Organisation` per tenant holding them plus the few indexes Xero's
 uniqueness rules need (active contact names, contact numbers, sales invoice and credit note
-numbers). Every read or write of an organisation happens with its `lock` held; nothing here
-locks by itself and nothing here knows about HTTP.
+numbers) and its settings (base currency, enabled currencies, period lock date). Every read or
+write of an organisation happens with its `lock` held; nothing here locks by itself and nothing
+here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -209,7 +210,21 @@ class Organisation:
     invoice_seq: int = 0
     credit_note_seq: int = 0
     base_currency: str = "AUD"
+    currencies: set[str] = field(default_factory=set)
+    period_lock_date: dt.date | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    def subscribes_to(self, code: str) -> bool:
+        """Whether documents may be in this currency: the base or an enabled one."""
+        return code == self.base_currency or code in self.currencies
+
+    def enabled_currencies(self) -> list[str]:
+        """Every currency documents may use, the base included, sorted by code."""
+        return sorted(self.currencies | {self.base_currency})
+
+    def locked(self, day: dt.date) -> bool:
+        """Whether `day` falls on or before the period lock date (a closed period)."""
+        return self.period_lock_date is not None and day <= self.period_lock_date
 
     def account_by_code(self, code: str) -> Account | None:
         """The account with this code (any status), compared case-insensitively."""
@@ -240,7 +255,7 @@ class Organisation:
         return [self.allocations[aid] for aid in self.allocations_by_doc.get(doc_id, ())]
 
     def clear_documents(self) -> None:
-        """Forget contacts, documents and payments; keep the chart and tax rates."""
+        """Forget contacts, documents and payments; keep the chart, tax rates and settings."""
         self.contacts.clear()
         self.invoices.clear()
         self.credit_notes.clear()

@@ -4,7 +4,9 @@ A payment applies to an AUTHORISED invoice (by InvoiceID or InvoiceNumber) or re
 AUTHORISED credit note, into an active account that is a BANK account or has
 EnablePaymentsToAccount; its amount may not exceed what is outstanding ("Payment amount exceeds
 the amount outstanding on this document"). The document becomes PAID at zero. Deleting a payment
-(`POST /Payments/{id}` with Status DELETED) gives the money back to the document.
+(`POST /Payments/{id}` with Status DELETED) gives the money back to the document. A payment has
+no currency of its own: it is in its document's (notes §1.7). Neither a payment dated on or
+before the period lock date nor its deletion is allowed (§1.3).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from syncledger.sandbox import batch, documents, wire
+from syncledger.sandbox import batch, documents, periods, wire
 from syncledger.sandbox.call import Call
 from syncledger.sandbox.documents import CREDIT_NOTE, INVOICE
 from syncledger.sandbox.errors import ApiError, ElementError
@@ -121,6 +123,7 @@ def create_payment(call: Call, raw: dict[str, Any]) -> Payment:
     date = wire.parse_date(raw["Date"]) if raw.get("Date") is not None else call.today()
     if date is None:
         errors.append(f"Date '{raw.get('Date')}' is not a valid date.")
+    periods.closed(call.org, date, errors)
     if doc is not None:
         if doc.status != "AUTHORISED":
             errors.append(
@@ -156,6 +159,7 @@ def delete_payment(call: Call, payment: Payment) -> None:
     """Delete a payment and restore the document's balance (raises ElementError)."""
     if payment.status == "DELETED":
         raise ElementError(["Payment not of valid status for modification"])
+    periods.refuse_closed(call.org, payment.date)
     doc: Document | None = None
     if payment.invoice_id is not None:
         doc = call.org.invoices.get(payment.invoice_id)

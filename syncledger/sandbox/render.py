@@ -424,8 +424,8 @@ def tax_rate_json(rate: TaxRate) -> dict[str, Any]:
 
 
 def organisation_json(org: Organisation) -> dict[str, Any]:
-    """The organisation record of GET /Organisation."""
-    return {
+    """The organisation record of GET /Organisation (`PeriodLockDate` only when one is set)."""
+    payload: dict[str, Any] = {
         "OrganisationID": org.tenant_id,
         "APIKey": "",
         "Name": org.name,
@@ -456,6 +456,9 @@ def organisation_json(org: Organisation) -> dict[str, Any]:
         "ExternalLinks": [],
         "PaymentTerms": {},
     }
+    if org.period_lock_date is not None:
+        payload["PeriodLockDate"] = wire.ms_date(org.period_lock_date)
+    return payload
 
 
 # sandbox state ---------------------------------------------------------------------------------
@@ -516,6 +519,9 @@ def state_json(org: Organisation) -> dict[str, Any]:
     return {
         "tenant_id": org.tenant_id,
         "name": org.name,
+        "base_currency": org.base_currency,
+        "currencies": org.enabled_currencies(),
+        "period_lock_date": org.period_lock_date.isoformat() if org.period_lock_date else None,
         "contacts": [
             {
                 "contact_id": c.contact_id,

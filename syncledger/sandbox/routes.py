@@ -10,7 +10,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from syncledger.sandbox import contacts, creditnotes, invoices, payments, scopes, settings
+from syncledger.sandbox import (
+    contacts,
+    creditnotes,
+    currencies,
+    invoices,
+    payments,
+    scopes,
+    settings,
+)
 from syncledger.sandbox.call import Call
 from syncledger.sandbox.exchange import Response
 
@@ -72,6 +80,8 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "accounts/*", settings.post_account, scopes.SETTINGS_WRITE),
     _route("GET", "taxrates", settings.list_tax_rates, scopes.SETTINGS_READ),
     _route("GET", "organisation", settings.get_organisation, scopes.SETTINGS_READ),
+    _route("GET", "currencies", currencies.list_currencies, scopes.SETTINGS_READ),
+    _route("PUT", "currencies", currencies.put_currency, scopes.SETTINGS_WRITE),
 )
 
 

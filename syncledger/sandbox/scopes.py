@@ -4,7 +4,8 @@ Both the broad pre-2026 scopes (`accounting.transactions`, ...) and the granular
 (`accounting.invoices`, `accounting.payments`, ...) are accepted (notes §5). Each endpoint needs
 any one of a set: invoices and credit notes `accounting.invoices` or `accounting.transactions`,
 payments `accounting.payments` or `accounting.transactions`, contacts `accounting.contacts`,
-accounts, tax rates and the organisation `accounting.settings`; reads also accept `.read`.
+accounts, tax rates, currencies and the organisation `accounting.settings`; reads also accept
+`.read`.
 """
 
 from __future__ import annotations

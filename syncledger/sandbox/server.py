@@ -274,6 +274,15 @@ class Sandbox:
         """The same JSON as `GET /sandbox/state?tenant=...`."""
         return self.app.state(tenant_id)
 
+    def settings(self, tenant_id: str) -> dict[str, Any]:
+        """The same JSON as `GET /sandbox/settings?tenant=...`."""
+        return self.app.settings(tenant_id)
+
+    def set_settings(self, tenant_id: str, **values: Any) -> dict[str, Any]:
+        """Change a tenant's base_currency, currencies or period_lock_date (a date, ISO text or
+        None); returns the same JSON as `POST /sandbox/settings`."""
+        return self.app.set_settings(tenant_id, values)
+
     def requests(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
         """The request log (all, or one tenant's), oldest first."""
         return self.app.requests(tenant_id)
@@ -287,5 +296,6 @@ class Sandbox:
         return self.app.set_limits(**limits)
 
     def reset(self) -> None:
-        """Clear documents, logs, idempotency keys and rate counters; keep tenants and charts."""
+        """Clear documents, logs, idempotency keys and rate counters; keep tenants, charts and
+        settings."""
         self.app.reset()

@@ -1,13 +1,15 @@
 """The sandbox's organisations, by tenant id, in creation order; thread-safe.
 
 The first organisation created is named "Demo Company (AU)", the next ones "Sandbox Company 2",
-"Sandbox Company 3" and so on, unless a name is given.
+"Sandbox Company 3" and so on, unless a name is given. Every organisation starts with the base
+currency and the enabled currencies the registry was made with.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 
 from syncledger.sandbox.chart import new_organisation
 from syncledger.sandbox.model import Organisation
@@ -18,16 +20,18 @@ FIRST_NAME = "Demo Company (AU)"
 class Tenants:
     """A registry of organisations."""
 
-    def __init__(self) -> None:
+    def __init__(self, base_currency: str = "AUD", currencies: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._orgs: dict[str, Organisation] = {}
+        self._base_currency = base_currency
+        self._currencies = tuple(currencies)
 
     def add(self, name: str | None = None) -> Organisation:
         """Create an organisation with the default chart and return it."""
         with self._lock:
             if name is None or not name.strip():
                 name = FIRST_NAME if not self._orgs else f"Sandbox Company {len(self._orgs) + 1}"
-            org = new_organisation(name.strip(), time.time())
+            org = new_organisation(name.strip(), time.time(), self._base_currency, self._currencies)
             self._orgs[org.tenant_id] = org
             return org
 

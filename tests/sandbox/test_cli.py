@@ -15,6 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from syncledger.sandbox import SandboxConfig, runner
 from syncledger.sandbox.cli import command
 
 
@@ -24,6 +25,8 @@ def test_help_explains_the_sandbox_and_its_control_endpoints() -> None:
 
     assert result.exit_code == 0
     for text in ("Xero", "/api.xro/2.0", "/sandbox/state", "/sandbox/faults", "--fault-rate"):
+        assert text in result.output
+    for text in ("/sandbox/settings", "--base-currency", "--currency", "period_lock_date"):
         assert text in result.output
 
 
@@ -37,6 +40,8 @@ def test_help_explains_the_sandbox_and_its_control_endpoints() -> None:
         ["--minute-limit", "0"],
         ["--client-id", "only-the-id"],
         ["--minute-window", "0"],
+        ["--base-currency", "ZZZ"],
+        ["--currency", "USD", "--currency", "XYZ"],
     ],
 )
 def test_bad_options_are_usage_errors(arguments: list[str]) -> None:
@@ -45,6 +50,20 @@ def test_bad_options_are_usage_errors(arguments: list[str]) -> None:
 
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def test_currency_options_configure_every_tenant(monkeypatch: pytest.MonkeyPatch) -> None:
+    """§1.7: the base currency and the enabled currencies (`GET /Currencies`) are per org;
+    --base-currency and --currency (repeatable) set them for every tenant."""
+    started: list[SandboxConfig] = []
+    monkeypatch.setattr(runner, "run_forever", started.append)
+
+    result = CliRunner().invoke(
+        command, ["--base-currency", "nzd", "--currency", "USD", "--currency", "aud"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert [(c.base_currency, c.currencies) for c in started] == [("NZD", ("USD", "AUD"))]
 
 
 def test_the_process_announces_itself_and_stops_cleanly_on_sigterm() -> None:
