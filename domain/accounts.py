@@ -58,3 +58,19 @@ def check_payment_account(code: str, accounts: Sequence[Mapping[str, Any]]) -> M
             "payments to this account in Xero"
         )
     return account
+
+
+def check_rounding_account(code: str, accounts: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The account for rounding lines, or ``ConfigurationError`` saying why Xero would refuse it
+    (Xero's own Rounding system account is allowed on document lines)."""
+    account = _find(code, accounts)
+    _active(account)
+    if account.get("Type") in NOT_ON_SALES:
+        raise ConfigurationError(f"{_describe(account)} is a bank account; choose another")
+    system = account.get("SystemAccount")
+    if system and system != "ROUNDING":
+        raise ConfigurationError(
+            f"{_describe(account)} is a system account ({system}); Xero refuses it on invoice "
+            "lines (its Rounding account is the one system account allowed)"
+        )
+    return account

@@ -1,7 +1,10 @@
 """The customer aggregate: which Xero contact an OpenSolar customer was matched to, and how.
 
-The first invoice for a customer finds the contact in Xero by email (or creates one); the match is
-remembered here, per Xero tenant, so later invoices for the same customer need no lookup.
+Customers are keyed by their normalised email: one Xero contact per email, whatever OpenSolar
+customer ids share it. A customer without an email is keyed by its OpenSolar id, else its name,
+and is only ever matched to a Xero contact without an email. The first invoice for a customer
+finds the contact in Xero (or creates one); the match is remembered here, per Xero tenant, so
+later invoices for the same customer need no lookup.
 """
 
 from __future__ import annotations
@@ -15,13 +18,19 @@ from domain.ids import customer_id
 from domain.opensolar import Customer as CustomerFields
 
 
+def normalised_email(email: str) -> str:
+    """How emails are compared: trimmed and case-insensitive."""
+    return email.strip().casefold()
+
+
 def customer_key(customer: CustomerFields) -> str:
-    """The stable key of a customer: OpenSolar's id, else the email, else the name."""
+    """The stable key of a customer's Xero contact: the normalised email, else OpenSolar's
+    customer id, else the name."""
+    if customer.email:
+        return f"email:{normalised_email(customer.email)}"
     if customer.id:
         return f"id:{customer.id}"
-    if customer.email:
-        return f"email:{customer.email.lower()}"
-    return f"name:{customer.name.casefold()}"
+    return f"name:{' '.join(customer.name.split()).casefold()}"
 
 
 class Customer(Aggregate):
@@ -39,11 +48,13 @@ class Customer(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.contacts[self.tenant_id] = self.contact_id
+            aggregate.matches[self.tenant_id] = (self.contact_name, self.how)
 
     def __init__(self, org_id: str, key: str) -> None:
         self.org_id = org_id
         self.key = key
         self.contacts: dict[str, str] = {}
+        self.matches: dict[str, tuple[str, str]] = {}
 
     @staticmethod
     def id_for(org_id: str, customer: CustomerFields) -> UUID:
@@ -59,6 +70,10 @@ class Customer(Aggregate):
     def contact_for(self, tenant_id: str) -> str | None:
         """The Xero ContactID remembered for this customer in ``tenant_id``, if any."""
         return self.contacts.get(tenant_id)
+
+    def match_for(self, tenant_id: str) -> tuple[str, str] | None:
+        """(contact name, how it was chosen) remembered for ``tenant_id``, if any."""
+        return self.matches.get(tenant_id)
 
     def match(self, tenant_id: str, contact_id: str, contact_name: str, how: str) -> None:
         """Remember the Xero contact this customer was matched to, and how it was chosen."""

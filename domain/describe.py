@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.customer import Customer
-from domain.documents import Document
+from domain.documents import Document, Invoice
 from domain.opensolar import Change
 from domain.organisation import Organisation
 
@@ -23,6 +23,8 @@ def describe(event: Any) -> str:
             return f"{text} ignored: {event.reason}"
         if name == "AmendedAfterSync":
             return f"{text}: {event.guidance}"
+        if name == "Amended":
+            return f"{text}: changed after it was sent to Xero ({', '.join(event.fields)})"
         return text
     if isinstance(event, Document.SyncRequested | Document.RetryRequested):
         verb = "retry" if isinstance(event, Document.RetryRequested) else "sync"
@@ -32,9 +34,29 @@ def describe(event: Any) -> str:
     if isinstance(event, Document.SyncFailed):
         final = "failed" if event.final else "attempt failed"
         retry = f"; retry at {event.retry_at.isoformat()}" if event.retry_at else ""
-        return f"{event.operation} {final} ({event.category}): {event.error}{retry}"
+        action = f"; to do: {event.action}" if getattr(event, "action", "") else ""
+        return f"{event.operation} {final} ({event.category}): {event.error}{retry}{action}"
     if isinstance(event, Document.SyncDeferred):
         return f"{event.operation} delivery deferred: {event.reason}"
+    if isinstance(event, Document.SyncSkipped):
+        return f"{event.operation}: nothing sent ({event.reason})"
+    if isinstance(event, Document.BackInLine):
+        return f"in line with Xero again: {event.reason}"
+    if isinstance(event, Invoice.PaymentLinked):
+        return f"payment {event.payment} made against this invoice"
+    if isinstance(event, Invoice.PaymentUnlinked):
+        return f"payment {event.payment} moved to another invoice"
+    if isinstance(event, Organisation.TenantSwitched):
+        return (
+            f"switched from Xero organisation {event.previous_tenant_id} to {event.tenant_id} "
+            f"({event.synced_documents} documents stay synced to the old one)"
+        )
+    if isinstance(event, Organisation.NumberSuffixSet):
+        return "reissued numbers are " + (
+            "sent as NUMBER-2, NUMBER-3 …" if event.enabled else "refused with the reason"
+        )
+    if isinstance(event, Organisation.RoundingAccountSet):
+        return f"rounding lines go to Xero account {event.code}"
     if isinstance(event, Document.Received):
         return "first change received"
     if isinstance(event, Organisation.Registered):

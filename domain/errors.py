@@ -3,6 +3,7 @@
 DomainError
 ├── ChangeError              an OpenSolar change that cannot be accepted (names each field)
 ├── ConfigurationError       an organisation setting that cannot be accepted
+│   └── TenantSwitchError    connecting to another Xero organisation than the documents' one
 ├── MappingError             a document that cannot be mapped to Xero with the current settings
 │   ├── MissingLedgerAccountError
 │   └── MissingTaxRateMappingError
@@ -44,6 +45,10 @@ class ChangeError(DomainError):
 
 class ConfigurationError(DomainError):
     """An organisation setting was refused."""
+
+
+class TenantSwitchError(ConfigurationError):
+    """A connection would move an organisation to another Xero organisation unasked."""
 
 
 class MappingError(DomainError):

@@ -1,10 +1,15 @@
 """The SyncLedger application service: every command that appends to the log goes through here.
 
 It is an eventsourcing ``Application`` whose aggregates are organisations, documents and
-customers. Commands are short get / mutate / save methods; a save is one transaction, so a batch
-of changes is recorded whole or not at all. A concurrent writer (the relay recording an outcome
-while ``ingest`` appends a change to the same document) shows up as a version conflict, and the
-command is simply run again on fresh state.
+customers. Commands are short get / mutate / save methods; a save is one transaction,
+so a batch of changes is recorded whole or not at all. A concurrent writer (the relay recording
+an outcome while ``ingest`` appends a change to the same document) shows up as a version
+conflict, and the command is simply run again on fresh state.
+
+Rules that span documents are applied here, in the same transaction as what set them off: a
+payment is linked to its invoice; a payment whose invoice will never reach Xero, or is in another
+currency, fails with the reason; and after every outcome each document asks for what it needs
+next (a credit note after a late success, the payment applied again after it was deleted ...).
 """
 
 from __future__ import annotations
@@ -21,17 +26,21 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
 from domain.customer import Customer
-from domain.documents import OP_INVOICE, Document, Invoice, Payment
+from domain.documents import Document, Invoice, Payment, follow_invoice
 from domain.errors import DocumentNotFoundError
 from domain.ids import document_id, organisation_id
 from domain.opensolar import Change, InvoiceFields, PaymentFields
 from domain.opensolar import Customer as CustomerFields
-from domain.organisation import Organisation
+from domain.organisation import NO_CONNECTION, Organisation, Policy
 from domain.transcodings import register_domain_transcodings
 
 MAX_CONFLICT_RETRIES = 20
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,8 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class Resolution:
-    """The final outcome of one delivery, to be recorded with others in one transaction."""
+    """The final outcome of one delivery, to be recorded with others in one transaction:
+    succeeded (Xero's answer), failed (the reason and the action) or skipped (nothing to do)."""
 
     doc_id: UUID
     operation: str
@@ -55,10 +65,20 @@ class Resolution:
     detail: str = ""
     error: str | None = None
     category: str = ""
+    action: str = ""
+    skipped: str | None = None
+    tenant_id: str | None = None
+    xero: dict[str, Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.skipped is not None:
+            return SKIPPED
+        return SUCCEEDED if self.error is None and self.xero_id is not None else FAILED
 
     @property
     def succeeded(self) -> bool:
-        return self.error is None
+        return self.kind == SUCCEEDED
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,44 @@ class ContactMatch:
     contact_id: str
     contact_name: str
     how: str
+
+
+class _Work:
+    """The aggregates one command loads and changes, each loaded once; saved together."""
+
+    def __init__(self, ledger: SyncLedger) -> None:
+        self.ledger = ledger
+        self.docs: dict[UUID, Document | None] = {}
+        self.orgs: dict[str, Organisation | None] = {}
+
+    def doc(self, doc_id: UUID) -> Document | None:
+        if doc_id not in self.docs:
+            self.docs[doc_id] = self.ledger.find_document_by_id(doc_id)
+        return self.docs[doc_id]
+
+    def add(self, doc: Document) -> Document:
+        self.docs[doc.id] = doc
+        return doc
+
+    def org(self, org_id: str) -> Organisation | None:
+        if org_id not in self.orgs:
+            self.orgs[org_id] = self.ledger._current_organisation(org_id)
+        return self.orgs[org_id]
+
+    def policy(self, org_id: str) -> Policy:
+        org = self.org(org_id)
+        return org.policy() if org is not None else NO_CONNECTION
+
+    def changed(self) -> list[Aggregate]:
+        aggregates: list[Aggregate] = [
+            a for a in (*self.orgs.values(), *self.docs.values()) if a is not None
+        ]
+        return [a for a in aggregates if a.pending_events]
+
+    def save(self) -> None:
+        changed = self.changed()
+        if changed:
+            self.ledger.save(*changed)
 
 
 class SyncLedger(Application[UUID]):
@@ -107,7 +165,7 @@ class SyncLedger(Application[UUID]):
     def _current_organisation(self, org_id: str) -> Organisation | None:
         """The organisation as ``organisation`` gives it, from a copy kept between ingest
         batches when the log holds nothing newer for it (one cheap query instead of replaying
-        its history for every batch). Only for reading: ingest never changes a known one."""
+        its history for every batch). Only for reading: never changed in place."""
         cache = self._ingest_organisations
         cached = cache.get(org_id)
         if cached is not None and not self.recorder.select_events(
@@ -155,42 +213,25 @@ class SyncLedger(Application[UUID]):
         """Record a batch of changes in one transaction; duplicates (by event id) change nothing."""
 
         def attempt() -> IngestResult:
-            orgs: dict[str, Organisation] = {}
-            docs: dict[UUID, Document] = {}
-            touched: dict[UUID, Aggregate] = {}
+            work = _Work(self)
             recorded = duplicates = 0
             for change in changes:
-                org = orgs.get(change.org_id)
-                if org is None:
-                    org = self._current_organisation(change.org_id) or Organisation.register(
-                        change.org_id
-                    )
-                    orgs[change.org_id] = org
-                    if org.pending_events:
-                        touched[org.id] = org
+                if work.org(change.org_id) is None:
+                    work.orgs[change.org_id] = Organisation.register(change.org_id)
                 doc_id = document_id(change.org_id, change.kind, change.model_id)
-                doc = docs.get(doc_id)
-                if doc is None:
-                    doc = self._find(Document, doc_id) or _start(change)
-                    docs[doc_id] = doc
+                doc = work.doc(doc_id) or work.add(_start(change))
                 before = len(doc.pending_events)
                 if isinstance(doc, Invoice | Payment):
-                    doc.receive(change, org.connection)
+                    doc.receive(change, work.policy(change.org_id))
                 if len(doc.pending_events) > before:
                     recorded += 1
-                    touched[doc.id] = doc
+                    _cross_document_rules(work, doc)
                 else:
                     duplicates += 1
-            if touched:
-                self.save(*touched.values())
+            work.save()
             return IngestResult(recorded, duplicates)
 
-        for _ in range(MAX_CONFLICT_RETRIES):
-            try:
-                return attempt()
-            except IntegrityError:
-                continue
-        return attempt()
+        return self._retrying(attempt)
 
     def _organisation_command(
         self, org_id: str, mutate: Callable[[Organisation], None]
@@ -204,11 +245,27 @@ class SyncLedger(Application[UUID]):
         return self._retrying(command)
 
     def connect(
-        self, org_id: str, xero_url: str, tenant_id: str, at: datetime, method: str
+        self,
+        org_id: str,
+        xero_url: str,
+        tenant_id: str,
+        at: datetime,
+        method: str,
+        *,
+        switch_tenant: bool = False,
+        synced_documents: int = 0,
     ) -> Organisation:
-        """Record a Xero connection for an organisation."""
+        """Record a Xero connection for an organisation (see ``Organisation.connect``)."""
         return self._organisation_command(
-            org_id, lambda org: org.connect(xero_url, tenant_id, at, method)
+            org_id,
+            lambda org: org.connect(
+                xero_url,
+                tenant_id,
+                at,
+                method,
+                switch_tenant=switch_tenant,
+                synced_documents=synced_documents,
+            ),
         )
 
     def disconnect(self, org_id: str, reason: str) -> Organisation:
@@ -231,6 +288,14 @@ class SyncLedger(Application[UUID]):
         """Choose the status new invoices get in Xero."""
         return self._organisation_command(org_id, lambda org: org.set_invoice_status(status))
 
+    def set_number_suffix(self, org_id: str, enabled: bool) -> Organisation:
+        """Send reissues of a cancelled invoice's number as NUMBER-2, NUMBER-3 … (or not)."""
+        return self._organisation_command(org_id, lambda org: org.set_number_suffix(enabled))
+
+    def set_rounding_account(self, org_id: str, code: str) -> Organisation:
+        """Choose the Xero account rounding lines go to."""
+        return self._organisation_command(org_id, lambda org: org.set_rounding_account(code))
+
     def record_reconciliation(
         self, org_id: str, tenant_id: str, summary: dict[str, int]
     ) -> Organisation:
@@ -239,30 +304,35 @@ class SyncLedger(Application[UUID]):
             org_id, lambda org: org.record_reconciliation(tenant_id, summary)
         )
 
+    def _document_command(
+        self, doc_id: UUID, mutate: Callable[[Document, _Work], None]
+    ) -> Document:
+        def command() -> Document:
+            work = _Work(self)
+            doc = work.doc(doc_id)
+            if doc is None:
+                raise DocumentNotFoundError(f"no document with id {doc_id}")
+            mutate(doc, work)
+            _cross_document_rules(work, doc)
+            work.save()
+            return doc
+
+        return self._retrying(command)
+
     def request_sync(self, doc_id: UUID, reason: str) -> Document:
         """Ask for a Not Attempted document to be pushed now (``sync``)."""
 
-        def command() -> Document:
-            doc = self.document(doc_id)
-            org = self.organisation(doc.org_id)
-            connection = org.connection if org else None
+        def mutate(doc: Document, work: _Work) -> None:
             if isinstance(doc, Invoice | Payment):
-                doc.request_sync_now(connection, reason)
-            self.save(doc)
-            return doc
+                doc.request_sync_now(work.policy(doc.org_id), reason)
 
-        return self._retrying(command)
+        return self._document_command(doc_id, mutate)
 
     def request_retry(self, doc_id: UUID, reason: str = "retry requested") -> Document:
         """Ask for a Failed document's delivery to be tried again (``retry``)."""
-
-        def command() -> Document:
-            doc = self.document(doc_id)
-            doc.request_retry(reason)
-            self.save(doc)
-            return doc
-
-        return self._retrying(command)
+        return self._document_command(
+            doc_id, lambda doc, work: doc.request_retry(reason, work.policy(doc.org_id))
+        )
 
     def record_success(
         self,
@@ -273,54 +343,47 @@ class SyncLedger(Application[UUID]):
         sent: InvoiceFields | PaymentFields | None,
         detail: str,
         calls: list[dict[str, Any]],
+        *,
+        tenant_id: str | None = None,
+        xero: dict[str, Any] | None = None,
     ) -> bool:
-        """Record that Xero accepted a delivery; False if its request was already resolved."""
+        """Record that Xero accepted a delivery; False if nothing new was learned."""
+        resolution = Resolution(
+            doc_id,
+            operation,
+            request_version,
+            calls,
+            xero_id=xero_id,
+            sent=sent,
+            detail=detail,
+            tenant_id=tenant_id,
+            xero=xero,
+        )
+        return self.record_resolutions([resolution]) > 0
 
-        def command() -> bool:
-            doc = self.document(doc_id)
-            changed = doc.record_success(operation, request_version, xero_id, sent, detail, calls)
-            if changed and operation == OP_INVOICE and isinstance(doc, Invoice):
-                doc.after_invoice_synced()
-            self.save(doc)
-            return changed
+    def record_resolutions(self, resolutions: Sequence[Resolution]) -> int:
+        """Record the final outcomes of a batch of deliveries in one transaction, each on its
+        own document (one already resolved is left as it is), then what each needs next.
+        Returns how many were recorded."""
+
+        def command() -> int:
+            work = _Work(self)
+            recorded = 0
+            touched: list[Document] = []
+            for resolution in resolutions:
+                doc = work.doc(resolution.doc_id)
+                if doc is None:
+                    continue
+                if _resolve(doc, resolution):
+                    recorded += 1
+                    touched.append(doc)
+            for doc in touched:
+                doc.request_next(work.policy(doc.org_id))
+                _cross_document_rules(work, doc)
+            work.save()
+            return recorded
 
         return self._retrying(command)
-
-    def record_resolutions(self, resolutions: Sequence[Resolution]) -> None:
-        """Record the final outcomes of a batch of deliveries in one transaction (each on its
-        own document; one already resolved is left as it is)."""
-
-        def command() -> None:
-            docs: dict[UUID, Document] = {}
-            for resolution in resolutions:
-                doc = docs.get(resolution.doc_id) or self.document(resolution.doc_id)
-                docs[resolution.doc_id] = doc
-                if resolution.succeeded and resolution.xero_id is not None:
-                    changed = doc.record_success(
-                        resolution.operation,
-                        resolution.request_version,
-                        resolution.xero_id,
-                        resolution.sent,
-                        resolution.detail,
-                        resolution.calls,
-                    )
-                    if changed and resolution.operation == OP_INVOICE and isinstance(doc, Invoice):
-                        doc.after_invoice_synced()
-                else:
-                    doc.record_failure(
-                        resolution.operation,
-                        resolution.request_version,
-                        resolution.error or "failed",
-                        resolution.category,
-                        final=True,
-                        retry_at=None,
-                        calls=resolution.calls,
-                    )
-            changed_docs = [d for d in docs.values() if d.pending_events]
-            if changed_docs:
-                self.save(*changed_docs)
-
-        self._retrying(command)
 
     def record_failure(
         self,
@@ -333,8 +396,20 @@ class SyncLedger(Application[UUID]):
         final: bool,
         retry_at: datetime | None,
         calls: list[dict[str, Any]],
+        action: str = "",
     ) -> bool:
         """Record a failed delivery (final, or to be retried at ``retry_at``)."""
+        if final:
+            resolution = Resolution(
+                doc_id,
+                operation,
+                request_version,
+                calls,
+                error=error,
+                category=category,
+                action=action,
+            )
+            return self.record_resolutions([resolution]) > 0
 
         def command() -> bool:
             doc = self.document(doc_id)
@@ -343,11 +418,12 @@ class SyncLedger(Application[UUID]):
                 request_version,
                 error,
                 category,
-                final=final,
+                final=False,
                 retry_at=retry_at,
                 calls=calls,
             )
-            self.save(doc)
+            if changed:
+                self.save(doc)
             return changed
 
         return self._retrying(command)
@@ -391,6 +467,73 @@ class SyncLedger(Application[UUID]):
     def events_of(self, aggregate_id: UUID) -> Iterable[Any]:
         """Every event of one aggregate, in order."""
         return self.events.get(aggregate_id)
+
+
+def _resolve(doc: Document, resolution: Resolution) -> bool:
+    """Record one resolution on its document; False if it adds nothing."""
+    if resolution.kind == SUCCEEDED and resolution.xero_id is not None:
+        return doc.record_success(
+            resolution.operation,
+            resolution.request_version,
+            resolution.xero_id,
+            resolution.sent,
+            resolution.detail,
+            resolution.calls,
+            tenant_id=resolution.tenant_id,
+            xero=resolution.xero,
+        )
+    if resolution.kind == SKIPPED:
+        return doc.record_skip(
+            resolution.operation,
+            resolution.request_version,
+            resolution.skipped or "nothing to send",
+            resolution.calls,
+        )
+    return doc.record_failure(
+        resolution.operation,
+        resolution.request_version,
+        resolution.error or "failed",
+        resolution.category,
+        final=True,
+        retry_at=None,
+        calls=resolution.calls,
+        action=resolution.action,
+    )
+
+
+def _cross_document_rules(work: _Work, doc: Document) -> None:
+    """The rules that span documents, after ``doc`` changed: an invoice passes its state on to
+    its payments; a payment links itself to its invoice and follows it."""
+    if isinstance(doc, Invoice):
+        for payment_id in list(doc.payments):
+            payment = work.doc(UUID(payment_id))
+            if isinstance(payment, Payment) and payment.invoice_document == doc.id:
+                follow_invoice(payment, doc)
+    elif isinstance(doc, Payment):
+        target = doc.invoice_document
+        if target is None:
+            return
+        for linked in _linked_elsewhere(work, doc, target):
+            linked.unlink_payment(str(doc.id))
+        invoice = work.doc(target)
+        if invoice is None:
+            invoice = work.add(Invoice.start(doc.org_id, doc.invoice_id))
+        if isinstance(invoice, Invoice):
+            invoice.link_payment(str(doc.id))
+            follow_invoice(doc, invoice)
+
+
+def _linked_elsewhere(work: _Work, payment: Payment, target: UUID) -> list[Invoice]:
+    """Invoices the payment was against before it moved to ``target``."""
+    found: list[Invoice] = []
+    for invoice_id in payment.invoices_seen:
+        previous = document_id(payment.org_id, "invoice", invoice_id)
+        if previous == target:
+            continue
+        invoice = work.doc(previous)
+        if isinstance(invoice, Invoice) and str(payment.id) in invoice.payments:
+            found.append(invoice)
+    return found
 
 
 def _start(change: Change) -> Document:

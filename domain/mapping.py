@@ -1,20 +1,35 @@
 """Xero payloads from documents: pure functions from a document and its organisation's current
 settings to the JSON Xero expects. Mapping happens at send time, so a fixed mapping and a retry
 send the corrected payload. A document that cannot be mapped raises a ``MappingError`` whose
-message is what the status shows."""
+message is what the status shows.
+
+Every invoice carries a link back to its OpenSolar document in Xero's ``Url`` field ("Go to
+OpenSolar" in Xero) whose ``syncledger=`` parameter names the ledger document: an invoice found
+in Xero by number is then known for certain to be this document's, another document's, or made
+by hand. Texts are kept within the limits of Xero's spec (names, numbers and references at most
+255 characters) by the shortening rules below.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
+from domain.differences import due_day, invoice_day
 from domain.errors import MappingError, MissingLedgerAccountError, MissingTaxRateMappingError
+from domain.money import PricedLine, Rounding
 from domain.opensolar import Customer, InvoiceFields, PaymentFields
 from domain.organisation import Organisation
 
-MAX_REFERENCE = 255
+MAX_TEXT = 255
+"""Xero's limit on contact names, invoice and credit note numbers and references."""
+ELLIPSIS = "…"
+OPENSOLAR_URL = "https://app.opensolar.com"
+_MARKER = re.compile(r"[?&]syncledger=([0-9a-fA-F-]{36})")
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,26 @@ def check_mappings(fields: InvoiceFields, org: Organisation) -> None:
         raise MissingMappings(tuple(categories), tuple(tax_rates)).error()
 
 
-def _lines(fields: InvoiceFields, org: Organisation) -> list[dict[str, Any]]:
+def shorten(text: str, room: int = MAX_TEXT) -> str:
+    """``text`` cut to ``room`` characters, ending in "…" when cut."""
+    return text if len(text) <= room else text[: room - 1].rstrip() + ELLIPSIS
+
+
+def priced_lines(fields: InvoiceFields, org: Organisation) -> list[PricedLine]:
+    """The invoice's lines with their mapped account and tax type (for Xero's arithmetic)."""
+    check_mappings(fields, org)
+    return [
+        PricedLine(
+            line.quantity,
+            line.unit_amount,
+            org.account_for(line.category),
+            org.tax_type_for(line.tax_rate) if line.tax_rate is not None else None,
+        )
+        for line in fields.line_items
+    ]
+
+
+def _lines(fields: InvoiceFields, org: Organisation, rounding: Rounding | None) -> list[Any]:
     check_mappings(fields, org)
     lines: list[dict[str, Any]] = []
     for line in fields.line_items:
@@ -74,6 +108,16 @@ def _lines(fields: InvoiceFields, org: Organisation) -> list[dict[str, Any]]:
         if line.tax_rate is not None:
             item["TaxType"] = org.tax_type_for(line.tax_rate)
         lines.append(item)
+    if rounding is not None:
+        extra: dict[str, Any] = {
+            "Description": "Rounding (to OpenSolar's total)",
+            "Quantity": Decimal(1),
+            "UnitAmount": rounding.amount,
+            "AccountCode": rounding.account,
+        }
+        if rounding.tax_type is not None:
+            extra["TaxType"] = rounding.tax_type
+        lines.append(extra)
     return lines
 
 
@@ -82,62 +126,127 @@ def line_amount_types(fields: InvoiceFields) -> str:
     return "Inclusive" if fields.amounts_include_tax else "Exclusive"
 
 
+def contact_name(customer: Customer, qualifier: str | None = None) -> str:
+    """A contact's Name: the customer's name, with ``qualifier`` in brackets when the plain name
+    is taken; the name is shortened (ending "…") so the whole fits Xero's 255 characters."""
+    if qualifier is None:
+        return shorten(customer.name)
+    tail = f" ({shorten(qualifier, 120)})"
+    return shorten(customer.name, MAX_TEXT - len(tail)) + tail
+
+
 def contact_payload(customer: Customer, *, name: str | None = None) -> dict[str, Any]:
     """A new Xero contact for an OpenSolar customer."""
-    body: dict[str, Any] = {"Name": name or customer.name}
+    body: dict[str, Any] = {"Name": name or contact_name(customer)}
     if customer.email:
         body["EmailAddress"] = customer.email
     parts = customer.name.split(None, 1)
     if len(parts) == 2:
-        body["FirstName"], body["LastName"] = parts
+        body["FirstName"], body["LastName"] = (shorten(p) for p in parts)
     return body
 
 
-def invoice_date(fields: InvoiceFields, issued_on: date) -> date:
-    """The invoice date: OpenSolar's issued date, else the day it was issued."""
-    return fields.issued_date or issued_on
+def document_url(doc_id: str, opensolar_id: str, base: str = OPENSOLAR_URL) -> str:
+    """The link to the OpenSolar document carried in a Xero invoice's ``Url``: it names the
+    ledger document, so an invoice found again in Xero is known to be this document's."""
+    return f"{base.rstrip('/')}/#/invoices/{quote(opensolar_id, safe='')}?syncledger={doc_id}"
+
+
+def marked_document(url: object) -> str | None:
+    """The ledger document a Xero invoice's ``Url`` names, if it carries our mark."""
+    if not isinstance(url, str):
+        return None
+    found = _MARKER.search(url)
+    return found.group(1).lower() if found else None
+
+
+def invoice_reference(fields: InvoiceFields) -> str | None:
+    """The invoice's Reference in Xero: its OpenSolar project."""
+    return shorten(f"OpenSolar project {fields.project_id}") if fields.project_id else None
 
 
 def invoice_payload(
-    fields: InvoiceFields, org: Organisation, contact_id: str, issued_on: date
+    fields: InvoiceFields,
+    org: Organisation,
+    contact_id: str,
+    issued_on: date,
+    *,
+    number: str | None = None,
+    url: str | None = None,
+    rounding: Rounding | None = None,
 ) -> dict[str, Any]:
-    """The ACCREC invoice for an issued OpenSolar invoice."""
-    day = invoice_date(fields, issued_on)
+    """The ACCREC invoice for an issued OpenSolar invoice (sent as ``number`` when given)."""
     body: dict[str, Any] = {
         "Type": "ACCREC",
         "Contact": {"ContactID": contact_id},
-        "InvoiceNumber": fields.invoice_number,
-        "Date": day.isoformat(),
-        "DueDate": (fields.due_date or day).isoformat(),
+        "InvoiceNumber": number or fields.invoice_number,
+        "Date": invoice_day(fields, issued_on).isoformat(),
+        "DueDate": due_day(fields, issued_on).isoformat(),
         "CurrencyCode": fields.currency,
         "LineAmountTypes": line_amount_types(fields),
         "Status": org.invoice_status,
-        "LineItems": _lines(fields, org),
+        "LineItems": _lines(fields, org, rounding),
     }
-    if fields.project_id:
-        body["Reference"] = f"OpenSolar project {fields.project_id}"
+    reference = invoice_reference(fields)
+    if reference:
+        body["Reference"] = reference
+    if url:
+        body["Url"] = url
     return body
 
 
+def invoice_update_payload(
+    invoice_id: str,
+    fields: InvoiceFields,
+    org: Organisation,
+    issued_on: date,
+    status: str,
+    *,
+    rounding: Rounding | None = None,
+) -> dict[str, Any]:
+    """The edit that brings a Xero invoice in line with OpenSolar: its lines, tax treatment,
+    dates and reference, its status kept (contact, number and currency are not sent)."""
+    return {
+        "InvoiceID": invoice_id,
+        "Status": status,
+        "Date": invoice_day(fields, issued_on).isoformat(),
+        "DueDate": due_day(fields, issued_on).isoformat(),
+        "Reference": invoice_reference(fields) or "",
+        "LineAmountTypes": line_amount_types(fields),
+        "LineItems": _lines(fields, org, rounding),
+    }
+
+
 def credit_note_number(invoice_number: str) -> str:
-    """The CreditNoteNumber given to the credit note that cancels an invoice."""
-    return f"CN-{invoice_number}"[:MAX_REFERENCE]
+    """The CreditNoteNumber of the credit note that cancels an invoice: ``CN-`` and the
+    invoice's number (its last 252 characters when longer)."""
+    return f"CN-{invoice_number[-(MAX_TEXT - 3) :]}"
+
+
+_CREDIT_LINE_FIELDS = ("Description", "Quantity", "UnitAmount", "AccountCode", "TaxType")
 
 
 def credit_note_payload(
-    sent: InvoiceFields, org: Organisation, contact_id: str, day: date
+    xero_invoice: dict[str, Any], number: str, contact_id: str, day: date
 ) -> dict[str, Any]:
-    """The ACCRECCREDIT credit note with the same lines as the invoice that was sent."""
+    """The ACCRECCREDIT credit note mirroring an invoice as Xero holds it (its lines, accounts,
+    tax types, tax treatment and currency), so it credits exactly the invoice's total."""
+    lines = []
+    for line in xero_invoice.get("LineItems") or []:
+        item = {k: line[k] for k in _CREDIT_LINE_FIELDS if line.get(k) not in (None, "")}
+        if "Description" not in item:
+            item["Description"] = "Cancelled invoice line"
+        lines.append(item)
     return {
         "Type": "ACCRECCREDIT",
         "Contact": {"ContactID": contact_id},
-        "CreditNoteNumber": credit_note_number(sent.invoice_number),
-        "Reference": f"Cancellation of {sent.invoice_number}"[:MAX_REFERENCE],
+        "CreditNoteNumber": credit_note_number(number),
+        "Reference": shorten(f"Cancellation of {number}"),
         "Date": day.isoformat(),
-        "CurrencyCode": sent.currency,
-        "LineAmountTypes": line_amount_types(sent),
+        "CurrencyCode": xero_invoice.get("CurrencyCode"),
+        "LineAmountTypes": xero_invoice.get("LineAmountTypes") or "Exclusive",
         "Status": "AUTHORISED",
-        "LineItems": _lines(sent, org),
+        "LineItems": lines,
     }
 
 
@@ -146,11 +255,17 @@ def allocation_payload(invoice_xero_id: str, amount: Decimal, day: date) -> dict
     return {"Invoice": {"InvoiceID": invoice_xero_id}, "Amount": amount, "Date": day.isoformat()}
 
 
+def payment_tag(opensolar_id: str) -> str:
+    """What every payment's Reference in Xero ends with: it names the OpenSolar payment."""
+    return f"OpenSolar payment {opensolar_id}"
+
+
 def payment_reference(fields: PaymentFields, opensolar_id: str) -> str:
     """The payment's Reference in Xero; it names the OpenSolar payment so it can be found again."""
-    tag = f"OpenSolar payment {opensolar_id}"
+    tag = payment_tag(opensolar_id)
     if fields.reference:
-        return f"{fields.reference} ({tag})"[-MAX_REFERENCE:]
+        room = MAX_TEXT - len(tag) - 3
+        return f"{shorten(fields.reference, room)} ({tag})"
     return tag
 
 

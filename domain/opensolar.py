@@ -39,6 +39,8 @@ MAX_QUANTITY = Decimal("99999999")
 AMOUNT_PLACES = 2
 UNIT_PLACES = 4
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_LENGTH = 255
+"""Xero's limit on a contact's EmailAddress (which also refuses accented letters)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 """Control characters, and lone surrogates (valid JSON escapes that are not text)."""
 MAX_INTEGER_DIGITS = 30
@@ -84,24 +86,15 @@ class InvoiceFields:
     amounts_include_tax: bool
     customer: Customer
     line_items: tuple[LineItem, ...]
+    stated_total: Decimal | None = None
+    """OpenSolar's own invoice total, tax included (optional): when given, Xero's total is made
+    equal to it, with a rounding line if Xero's per-line tax rounding gives a few cents less
+    or more."""
 
     @property
     def total(self) -> Decimal:
         """The sum of the lines as OpenSolar states them (tax inclusive or not, per the flag)."""
         return sum((line.amount for line in self.line_items), Decimal("0.00"))
-
-    def content_key(self) -> tuple[object, ...]:
-        """What Xero holds of this invoice once sent: a change to any of it is an amendment."""
-        return (
-            self.invoice_number,
-            self.currency,
-            self.amounts_include_tax,
-            self.customer.email,
-            tuple(
-                (line.category, line.quantity, line.unit_amount, line.tax_rate)
-                for line in self.line_items
-            ),
-        )
 
 
 @dataclass(frozen=True)
@@ -436,6 +429,11 @@ def _invoice_fields(data: Mapping[str, Any], errors: _Errors) -> InvoiceFields |
         include_tax = False
     customer = _customer(data.get("customer"), errors)
     lines = _line_items(data.get("line_items"), errors, required=status not in ("not_sent", ""))
+    stated: Decimal | None = None
+    if data.get("total") is not None:
+        stated = _decimal(
+            data, "total", "fields.total", errors, places=AMOUNT_PLACES, limit=MAX_AMOUNT
+        )
     if len(errors.items) > before or customer is None or number is None:
         return None
     return InvoiceFields(
@@ -448,6 +446,7 @@ def _invoice_fields(data: Mapping[str, Any], errors: _Errors) -> InvoiceFields |
         amounts_include_tax=include_tax,
         customer=customer,
         line_items=lines,
+        stated_total=stated,
     )
 
 
@@ -468,9 +467,18 @@ def _customer(value: Any, errors: _Errors) -> Customer | None:
     name = _text(
         value, "name", "fields.customer.name", errors, limit=MAX_NAME_LENGTH, required=True
     )
-    email = _text(value, "email", "fields.customer.email", errors, limit=255, required=False)
+    email = _text(
+        value, "email", "fields.customer.email", errors, limit=MAX_EMAIL_LENGTH, required=False
+    )
     if email is not None and not _EMAIL.match(email):
         errors.add("fields.customer.email", f"not an email address: {_show(email)}")
+        email = None
+    elif email is not None and not email.isascii():
+        errors.add(
+            "fields.customer.email",
+            f"Xero refuses accented or other non-ASCII letters in email addresses: {_show(email)}",
+        )
+        email = None
     if len(errors.items) > before or name is None:
         return None
     return Customer(id=cid, name=name, email=email.lower() if email else None)

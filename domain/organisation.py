@@ -1,8 +1,10 @@
 """The organisation aggregate: one OpenSolar organisation's Xero connection and sync settings.
 
 It holds what mapping needs at send time (ledger-account mapping per line category, tax-rate
-mapping, payment account, invoice status policy) and when the Xero connection began, which decides
-whether a newly issued document is pushed at once or stays Not Attempted.
+mapping, payment account, invoice status policy, rounding account, reissue numbering) and when
+the Xero connection began, which decides whether a newly issued document is pushed at once or
+stays Not Attempted. One ledger organisation belongs to one Xero organisation (tenant): moving it
+to another is a deliberate switch, refused unless asked for once documents were synced.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import ConfigurationError
+from domain.errors import ConfigurationError, TenantSwitchError
 from domain.ids import organisation_id
 
 INVOICE_STATUSES: tuple[str, ...] = ("AUTHORISED", "DRAFT", "SUBMITTED")
 DEFAULT_INVOICE_STATUS = "AUTHORISED"
+DEFAULT_ROUNDING_ACCOUNT = "860"
+"""Xero's default chart has its Rounding account at 860."""
 _ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,9}$")
 _TAX_TYPE = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 
@@ -43,6 +47,24 @@ class Connection:
         return moment >= self.connected_at
 
 
+@dataclass(frozen=True)
+class Policy:
+    """What a document needs to know of its organisation when a change arrives: since when
+    documents are sent to Xero (the first connection; activity while disconnected waits for the
+    reconnection), whether it is connected now, and to which Xero organisation."""
+
+    since: datetime | None
+    connected: bool
+    tenant_id: str | None
+
+    def covers(self, moment: datetime) -> bool:
+        """True if a document issued (or paid) at ``moment`` is sent without being asked."""
+        return self.since is not None and moment >= self.since
+
+
+NO_CONNECTION = Policy(None, False, None)
+
+
 class Organisation(Aggregate):
     """One OpenSolar organisation and its Xero settings."""
 
@@ -59,6 +81,9 @@ class Organisation(Aggregate):
             aggregate.connection = Connection(
                 self.xero_url, self.tenant_id, self.connected_at, self.method
             )
+            aggregate.tenant_id = self.tenant_id
+            since = aggregate.since
+            aggregate.since = self.connected_at if since is None else min(since, self.connected_at)
 
     class Disconnected(Aggregate.Event):
         reason: str
@@ -93,6 +118,29 @@ class Organisation(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.invoice_status = self.status
 
+    class TenantSwitched(Aggregate.Event):
+        """The organisation moved to another Xero organisation; documents synced to the old one
+        are never acted on in the new one."""
+
+        previous_tenant_id: str
+        tenant_id: str
+        synced_documents: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.switched_from[self.previous_tenant_id] = self.timestamp
+
+    class NumberSuffixSet(Aggregate.Event):
+        enabled: bool
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.number_suffix = self.enabled
+
+    class RoundingAccountSet(Aggregate.Event):
+        code: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.rounding_account = self.code
+
     class Reconciled(Aggregate.Event):
         """A reconciliation of the ledger with Xero ran; ``summary`` counts what differed."""
 
@@ -116,20 +164,55 @@ class Organisation(Aggregate):
         self.payment_account: str | None = None
         self.invoice_status: str = DEFAULT_INVOICE_STATUS
         self.last_reconciled: datetime | None = None
+        self.tenant_id: str | None = None
+        """The Xero organisation this one is (or was last) connected to."""
+        self.since: datetime | None = None
+        """Since when documents are sent: the earliest connection time."""
+        self.switched_from: dict[str, datetime] = {}
+        self.number_suffix = False
+        self.rounding_account = DEFAULT_ROUNDING_ACCOUNT
 
     @classmethod
     def register(cls, org_id: str) -> Organisation:
         """Start the history of an organisation the ledger has not seen before."""
         return cls._create(cls.Registered, id=cls.create_id(org_id), org_id=org_id)
 
-    def connect(self, xero_url: str, tenant_id: str, connected_at: datetime, method: str) -> None:
-        """Record a Xero connection; documents issued from ``connected_at`` on are pushed."""
+    def connect(
+        self,
+        xero_url: str,
+        tenant_id: str,
+        connected_at: datetime,
+        method: str,
+        *,
+        switch_tenant: bool = False,
+        synced_documents: int = 0,
+    ) -> None:
+        """Record a Xero connection; documents issued from ``connected_at`` on are pushed.
+        Moving to another Xero organisation than the one ``synced_documents`` documents were
+        synced to is refused unless ``switch_tenant``."""
         if not xero_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"Xero URL must start with http:// or https://: {xero_url!r}")
         if not tenant_id.strip():
             raise ConfigurationError("tenant id must not be empty")
         if connected_at.tzinfo is None:
             raise ConfigurationError("connection time must include a timezone")
+        previous = self.tenant_id
+        if previous is not None and previous != tenant_id.strip():
+            if synced_documents > 0 and not switch_tenant:
+                raise TenantSwitchError(
+                    f"organisation {self.org_id} has {synced_documents} document(s) synced to "
+                    f"Xero organisation {previous}; connecting it to {tenant_id.strip()} would "
+                    "move it to another Xero organisation. Those documents stay where they are "
+                    "and syncledger would never act on them again (cancellations, payments, "
+                    "edits): pass --switch-tenant to switch anyway, or connect the same Xero "
+                    f"organisation ({previous})"
+                )
+            self.trigger_event(
+                self.TenantSwitched,
+                previous_tenant_id=previous,
+                tenant_id=tenant_id.strip(),
+                synced_documents=synced_documents,
+            )
         self.trigger_event(
             self.Connected,
             xero_url=xero_url.rstrip("/"),
@@ -181,6 +264,25 @@ class Organisation(Aggregate):
             )
         self.trigger_event(self.InvoiceStatusSet, status=wanted)
 
+    def set_number_suffix(self, enabled: bool) -> None:
+        """Send reissues that reuse a cancelled invoice's number as NUMBER-2, NUMBER-3 ...
+        (``enabled``), or fail them with the reason (the default)."""
+        if enabled == self.number_suffix:
+            return
+        self.trigger_event(self.NumberSuffixSet, enabled=enabled)
+
+    def set_rounding_account(self, code: str) -> None:
+        """Choose the Xero account rounding lines go to."""
+        if not _ACCOUNT_CODE.match(code):
+            raise ConfigurationError(
+                f"account code {code!r} is not a Xero account code (1-10 letters or digits)"
+            )
+        self.trigger_event(self.RoundingAccountSet, code=code)
+
+    def policy(self) -> Policy:
+        """What documents need to know of this organisation when changes arrive."""
+        return Policy(self.since, self.connection is not None, self.tenant_id)
+
     def record_reconciliation(self, tenant_id: str, summary: dict[str, int]) -> None:
         """Record that the ledger was compared with Xero, and how many differences of each kind
         were found."""
@@ -214,6 +316,9 @@ class Organisation(Aggregate):
             "disconnect_reason": self.disconnect_reason if connection is None else None,
             "invoice_status": self.invoice_status,
             "payment_account": self.payment_account,
+            "rounding_account": self.rounding_account,
+            "number_suffix": self.number_suffix,
+            "documents_sent_since": self.since.isoformat() if self.since else None,
             "accounts": {category: code for category, code in sorted(self.accounts.values())},
             "tax_types": {rate: tax for rate, tax in sorted(self.tax_types.values())},
         }

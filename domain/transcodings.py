@@ -82,6 +82,7 @@ class InvoiceFieldsAsDict(Transcoding):
             "incl": obj.amounts_include_tax,
             "customer": obj.customer,
             "lines": list(obj.line_items),
+            **({"total": str(obj.stated_total)} if obj.stated_total is not None else {}),
         }
 
     def decode(self, data: dict[str, Any]) -> InvoiceFields:
@@ -95,6 +96,7 @@ class InvoiceFieldsAsDict(Transcoding):
             amounts_include_tax=data["incl"],
             customer=data["customer"],
             line_items=tuple(data["lines"]),
+            stated_total=Decimal(data["total"]) if data.get("total") is not None else None,
         )
 
 

@@ -5,11 +5,12 @@ by ``--dry-run`` to show, call by call, what would be sent."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from outbox.xero import API_PREFIX, CallRecord, XeroClient, dumps
+from domain.currencies import XERO_CURRENCIES
+from outbox.xero import API_PREFIX, CallRecord, Split, XeroClient, dumps
 
 _CREATED = {
     "/Contacts": ("Contacts", "ContactID"),
@@ -48,6 +49,8 @@ class DryRunXero(XeroClient):
         body: Any = None,
         key: str | None = None,
         summary: dict[str, Any] | None = None,
+        owners: Sequence[str] = (),
+        split: Split | None = None,
     ) -> Any:
         query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
         target = f"{method} {API_PREFIX}{path}" + (f"?{query}" if query else "")
@@ -58,6 +61,17 @@ class DryRunXero(XeroClient):
             CallRecord(operation, method, path, key, summary or {}, outcome="dry run")
         )
         if method == "GET":
+            if path == "/Organisation":
+                return {"Organisations": [{"Name": "(dry run)", "BaseCurrency": ""}]}
+            if path == "/Currencies":
+                return {"Currencies": [{"Code": code} for code in sorted(XERO_CURRENCIES)]}
+            if path == "/Invoices" and params and params.get("IDs"):
+                return {
+                    "Invoices": [
+                        {"InvoiceID": i, "Status": "AUTHORISED", "AmountDue": "9999999999.99"}
+                        for i in params["IDs"].split(",")
+                    ]
+                }
             if path.startswith("/Invoices/"):
                 invoice_id = path.rsplit("/", 1)[-1]
                 return {"Invoices": [{"InvoiceID": invoice_id, "AmountDue": "9999999999.99"}]}

@@ -17,6 +17,8 @@ a time against the snapshot, then the Xero records nobody claimed, and says what
     unexpected          a record syncledger created that the ledger no longer expects
     total_differs       a total (or a payment's amount) differs from what the ledger sent
     amount_due_differs  an invoice's amount due differs from total - payments - credit allocated
+    unexplained         a credit note or payment no document explains: a payment on an invoice
+                        the ledger holds, or a credit note for one of its invoices' contacts
 
 Errors: ``ReconcileError`` when Xero cannot be read completely (a limit that would take too long
 to wait for, a refused token, a persistent failure); ``XeroError``s are translated here.
@@ -33,7 +35,15 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from domain.documents import OP_CREDIT_NOTE, OP_INVOICE, Document, Invoice, Payment
+from domain.documents import (
+    OP_CREDIT_NOTE,
+    OP_INVOICE,
+    OP_INVOICE_UPDATE,
+    OP_PAYMENT_DELETE,
+    Document,
+    Invoice,
+    Payment,
+)
 from domain.mapping import credit_note_number, line_amount_types
 from domain.opensolar import InvoiceFields, PaymentFields
 from outbox.xero import (
@@ -52,6 +62,7 @@ DUPLICATE = "duplicate"
 UNEXPECTED = "unexpected"
 TOTAL_DIFFERS = "total_differs"
 AMOUNT_DUE_DIFFERS = "amount_due_differs"
+UNEXPLAINED = "unexplained"
 CATEGORIES: tuple[str, ...] = (
     MISSING,
     VOIDED,
@@ -61,6 +72,7 @@ CATEGORIES: tuple[str, ...] = (
     UNEXPECTED,
     TOTAL_DIFFERS,
     AMOUNT_DUE_DIFFERS,
+    UNEXPLAINED,
 )
 
 INVOICE = "invoice"
@@ -106,6 +118,7 @@ class XeroCreditNote:
     total: Decimal | None
     remaining: Decimal | None
     date: date | None
+    contact_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,7 @@ def parse_invoice(item: Mapping[str, Any]) -> XeroInvoice:
 
 def parse_credit_note(item: Mapping[str, Any]) -> XeroCreditNote:
     """A compact credit note from Xero's JSON."""
+    contact = item.get("Contact") or {}
     return XeroCreditNote(
         xero_id=_id(item.get("CreditNoteID")),
         number=str(item.get("CreditNoteNumber") or ""),
@@ -183,6 +197,7 @@ def parse_credit_note(item: Mapping[str, Any]) -> XeroCreditNote:
         total=_decimal(item.get("Total")),
         remaining=_decimal(item.get("RemainingCredit")),
         date=_when(item),
+        contact_id=_id(contact.get("ContactID")) or None,
     )
 
 
@@ -456,6 +471,9 @@ class LedgerInvoice:
     credit_note_id: str | None = None
     credit_note_number: str | None = None
     allocated: Decimal | None = None
+    gone_in_xero: str | None = None
+    """VOIDED or DELETED when the ledger itself found or made it so (a cancellation that
+    followed Xero's state): no difference then."""
 
     def total(self, snapshot: XeroSnapshot) -> Decimal | None:
         """The total the ledger implies, or None when it cannot be known."""
@@ -478,6 +496,8 @@ class LedgerPayment:
     xero_id: str | None = None
     amount: Decimal | None = None
     withdrawn: bool = False
+    deleted_ids: tuple[str, ...] = ()
+    """Xero payments the ledger deleted (after OpenSolar changed or withdrew the payment)."""
 
     @property
     def expected_live(self) -> bool:
@@ -552,7 +572,27 @@ def implied_invoice(events: Iterable[Any]) -> LedgerInvoice | None:
 
 def _succeeded_invoice(result: LedgerInvoice, event: Any) -> None:
     sent = event.sent if isinstance(event.sent, InvoiceFields) else None
+    facts = getattr(event, "xero", None) or {}
+    if event.operation == OP_INVOICE_UPDATE:
+        if sent is not None:
+            result.amount_types = line_amount_types(sent)
+            result.known_total = _fields_total(sent)
+        for call in _ok_calls(event, "update_invoice"):
+            lines = _sent_lines(call.get("request") or {})
+            if lines is not None:
+                result.lines = lines
+                result.amount_types = str(
+                    (call.get("request") or {}).get("line_amount_types") or result.amount_types
+                )
+        if facts.get("total") is not None:
+            result.known_total = Decimal(str(facts["total"]))
+        return
+    if event.operation == OP_CREDIT_NOTE and facts.get("cancellation", "credited") != "credited":
+        result.gone_in_xero = "VOIDED" if facts["cancellation"] == "voided_in_xero" else "DELETED"
+        return
     if event.operation == OP_INVOICE:
+        if facts.get("number"):
+            result.number = str(facts["number"])
         result.xero_id = str(event.xero_id).lower()
         if sent is not None:
             result.number = sent.invoice_number
@@ -566,6 +606,9 @@ def _succeeded_invoice(result: LedgerInvoice, event: Any) -> None:
                 result.amount_types = str(request.get("line_amount_types") or "Exclusive")
         # The total Xero reported when the invoice was created (or adopted) stands in when the
         # lines' total cannot be computed (a tax rate unknown).
+        if facts.get("total") is not None:
+            result.known_total = Decimal(str(facts["total"]))
+            return
         for name in ("create_invoice", "find_invoice", "get_invoice"):
             for call in _ok_calls(event, name):
                 item = _response_item(call, "Invoices", "InvoiceID", result.xero_id)
@@ -581,6 +624,11 @@ def _succeeded_invoice(result: LedgerInvoice, event: Any) -> None:
             number = (call.get("request") or {}).get("number")
             if number:
                 result.credit_note_number = str(number)
+        if facts.get("credit_note_number"):
+            result.credit_note_number = str(facts["credit_note_number"])
+        if facts.get("allocated") is not None:
+            result.allocated = Decimal(str(facts["allocated"]))
+            return
         for call in _ok_calls(event, "allocate_credit_note"):
             amount = _decimal((call.get("request") or {}).get("amount"))
             if amount is not None:
@@ -601,12 +649,19 @@ def implied_payment(events: Iterable[Any]) -> LedgerPayment | None:
         fields = getattr(getattr(event, "change", None), "fields", None)
         if isinstance(fields, PaymentFields) and result.xero_id is None:
             result.amount = fields.amount
-        if isinstance(event, Document.SyncSucceeded):
+        if isinstance(event, Document.SyncSucceeded) and event.operation == OP_PAYMENT_DELETE:
+            result.deleted_ids = (*result.deleted_ids, str(event.xero_id).lower())
+            result.xero_id = None
+            result.withdrawn = False
+        elif isinstance(event, Document.SyncSucceeded):
             result.xero_id = str(event.xero_id).lower()
+            result.withdrawn = False
             if isinstance(event.sent, PaymentFields):
                 result.amount = event.sent.amount
         if isinstance(event, Payment.Voided) and result.xero_id is not None:
             result.withdrawn = True
+        if isinstance(event, Payment.Paid):
+            result.withdrawn = False
     return result
 
 
@@ -674,6 +729,10 @@ class Comparison:
         self._credit_numbers: dict[str, tuple[str, str]] = {}
         self._keys: dict[Any, list[tuple[str, str]]] = {}
         self._payments: dict[str, tuple[str, str]] = {}
+        self._invoices: dict[str, str] = {}
+        """Xero invoice id -> the ledger document holding it."""
+        self._contacts: dict[str, str] = {}
+        """Xero contact id -> a ledger document whose invoice is for it."""
 
     def _find(self, record: str, xero_id: str) -> XeroRecord | None:
         found: XeroRecord | None
@@ -735,11 +794,16 @@ class Comparison:
         if xero is None:
             add(MISSING, "Synced", None, f"Xero has no invoice {invoice.number}")
             return None, None
+        if xero.status in GONE and invoice.gone_in_xero is not None:
+            return None, None
         if xero.status in GONE:
             category = VOIDED if xero.status == "VOIDED" else DELETED
             add(category, "Synced", xero.status, f"invoice {xero.number} was {xero.status} in Xero")
             return None, None
         self._numbers.setdefault(xero.number.casefold(), (invoice.document, xero.xero_id))
+        self._invoices[xero.xero_id] = invoice.document
+        if xero.contact_id is not None:
+            self._contacts.setdefault(xero.contact_id, invoice.document)
         key = _key(xero.contact_id, xero.total, xero.reference, xero.date)
         self._keys.setdefault(key, []).append((invoice.document, invoice.number))
         total = invoice.total(self.snapshot)
@@ -802,6 +866,7 @@ class Comparison:
             )
 
     def _payment(self, payment: LedgerPayment, found: list[Difference]) -> None:
+        self.claimed.update(payment.deleted_ids)
         if payment.xero_id is None:
             return
         self.checked[PAYMENT] += 1
@@ -982,6 +1047,25 @@ class Comparison:
                 )
             elif owner is not None:
                 found.append(_unexpected(CREDIT_NOTE, owner, credit.xero_id, credit.number))
+            elif (
+                credit.xero_id not in owners
+                and credit.contact_id is not None
+                and credit.contact_id in self._contacts
+            ):
+                found.append(
+                    Difference(
+                        UNEXPLAINED,
+                        CREDIT_NOTE,
+                        self._contacts[credit.contact_id],
+                        credit.number,
+                        credit.xero_id,
+                        None,
+                        _money(credit.total),
+                        f"credit note {credit.number} ({_money(credit.total)}) in Xero for the "
+                        f"contact of {self._contacts[credit.contact_id]} explains no document "
+                        "of the ledger",
+                    )
+                )
         for payment in sorted(self.snapshot.payments.values(), key=lambda p: p.xero_id):
             if payment.xero_id in self.claimed or payment.status in GONE:
                 continue
@@ -1005,6 +1089,26 @@ class Comparison:
             elif owner is not None:
                 found.append(
                     _unexpected(PAYMENT, owner, payment.xero_id, f"payment {opensolar or '?'}")
+                )
+            elif (
+                payment.xero_id not in owners
+                and payment.invoice_id is not None
+                and payment.invoice_id in self._invoices
+            ):
+                document = self._invoices[payment.invoice_id]
+                found.append(
+                    Difference(
+                        UNEXPLAINED,
+                        PAYMENT,
+                        document,
+                        payment.reference or f"payment {payment.xero_id}",
+                        payment.xero_id,
+                        None,
+                        _money(payment.amount),
+                        f"a payment of {_money(payment.amount)} (reference "
+                        f"{payment.reference!r}) on {document}'s invoice in Xero explains no "
+                        "payment of the ledger",
+                    )
                 )
         return found
 

@@ -16,6 +16,7 @@ document, and the relay moves on to the next.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import random
@@ -32,14 +33,23 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError
 
 from domain.customer import customer_key
-from domain.documents import OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
+from domain.documents import OP_CREDIT_NOTE, OP_INVOICE, OP_PAYMENT
 from domain.errors import DomainError
 from domain.ledger import Resolution, SyncLedger
-from domain.mapping import payment_reference
 from domain.opensolar import Customer as CustomerFields
 from domain.organisation import Organisation
 from domain.redaction import redact, redact_text
-from outbox.delivery import Delivery, Item, Outcome, Refused, Skipped, Succeeded, Waiting
+from outbox.delivery import (
+    Delivery,
+    Item,
+    Outcome,
+    Refused,
+    Skipped,
+    Stale,
+    Succeeded,
+    Waiting,
+    XeroFacts,
+)
 from outbox.leases import LeaseStore
 from outbox.limits import Budget, Pacer, PacingStoppedError, SlidingWindow
 from outbox.orgstate import OrgStateStore
@@ -53,7 +63,7 @@ from outbox.retry import (
     UNCERTAIN,
     RetryPolicy,
 )
-from outbox.store import DONE, FAILED, Message, OutboxStore
+from outbox.store import DONE, DROPPED, FAILED, Message, OutboxStore
 from outbox.xero import (
     CallRecord,
     Limits,
@@ -62,6 +72,7 @@ from outbox.xero import (
     XeroError,
     XeroRateLimitError,
     XeroTransientError,
+    views,
 )
 from projections.base import LogReader, Projection, catch_up
 from projections.errors import StorageError
@@ -72,7 +83,7 @@ WAIT_RETRY_SECONDS = 30.0
 NOT_CONNECTED_RETRY_SECONDS = 60.0
 DEFAULT_PARK_SECONDS = 3600.0
 AUTH_PARK_SECONDS = 30.0
-BATCHED: tuple[str, ...] = (OP_INVOICE, OP_PAYMENT)
+BATCHED: tuple[str, ...] = (OP_INVOICE, OP_PAYMENT, OP_CREDIT_NOTE)
 FOLLOWERS_INTERVAL = 0.5
 
 
@@ -198,6 +209,8 @@ class Relay:
         succeeded, plus the lease, less a heartbeat's margin); past it nothing is claimed."""
         self._unreleased: set[int] = set()
         self._followers_due = 0.0
+        self.facts = XeroFacts()
+        """What this relay knows of each Xero organisation's settings (currencies, taxes)."""
 
     # shared state ------------------------------------------------------------------------------
 
@@ -545,14 +558,13 @@ class Relay:
         calls: list[CallRecord] = []
         started = time.perf_counter()
         first = messages[0]
-        keys: dict[int, str] = {m.id: m.doc_id for m in messages}
-        references: dict[int, str] = dict(keys)
+        references: dict[int, str] = {m.id: m.doc_id for m in messages}
+        tenant: str | None = None
         try:
             items = []
             for message in messages:
                 document = self.ledger.document(UUID(message.doc_id))
                 references[message.id] = document.reference
-                keys[message.id] = call_key(document)
                 items.append(Item(message, document))
             org = self.ledger.organisation(items[0].document.org_id)
             connection = org.connection if org is not None else None
@@ -560,6 +572,7 @@ class Relay:
                 for message in messages:
                     self._defer(message, NOT_CONNECTED_RETRY_SECONDS, "organisation not connected")
                 return
+            tenant = connection.tenant_id
             pacer = Pacer(self.window(first.org), self._app, self.stop)
 
             def observe(seen: Limits) -> None:
@@ -569,7 +582,12 @@ class Relay:
 
             client = self.clients(org, calls.append, on_limits=observe, pace=pacer)
             delivery = Delivery(
-                self.ledger, client, connection.tenant_id, contact_lock=self.customer_lock
+                self.ledger,
+                client,
+                connection.tenant_id,
+                numbers=self.store.number_users,
+                contact_lock=self.customer_lock,
+                facts=self.facts,
             )
             outcomes = delivery.run_many(items, org)
             if self.settings.pause_after_answer > 0 and calls:
@@ -582,24 +600,22 @@ class Relay:
         except XeroError as exc:
             category, retry_after = category_of(exc)
             for message in messages:
-                self._failed(message, category, str(exc), retry_after, calls, keys[message.id])
+                self._failed(message, category, str(exc), retry_after, calls)
         except (DomainError, ValueError, KeyError, TypeError, LookupError) as exc:
             log.exception(
                 "internal error delivering %s (%s)", references[first.id], first.operation
             )
             for message in messages:
-                self._failed(
-                    message, INTERNAL, f"internal error: {exc}", None, calls, keys[message.id]
-                )
+                self._failed(message, INTERNAL, f"internal error: {exc}", None, calls)
         except Exception as exc:
             log.exception(
                 "unexpected error delivering %s (%s)", references[first.id], first.operation
             )
             error = f"internal error: {type(exc).__name__}: {exc}"
             for message in messages:
-                self._failed(message, INTERNAL, error, None, calls, keys[message.id])
+                self._failed(message, INTERNAL, error, None, calls)
         else:
-            self._done(messages, outcomes, calls, keys)
+            self._done(messages, outcomes, calls, tenant)
         finally:
             elapsed = time.perf_counter() - started
             for message in messages:
@@ -610,46 +626,62 @@ class Relay:
         messages: list[Message],
         outcomes: dict[int, Outcome],
         calls: list[CallRecord],
-        keys: dict[int, str],
+        tenant: str | None,
     ) -> None:
         resolutions: list[Resolution] = []
         settled: list[tuple[int, str]] = []
         for message in messages:
             outcome = outcomes.get(message.id)
-            records = calls_for(calls, keys[message.id])
+            records = calls_for(calls, message.doc_id)
+            base = Resolution(
+                UUID(message.doc_id), message.operation, message.request_version, records
+            )
             if isinstance(outcome, Succeeded):
                 resolutions.append(
-                    Resolution(
-                        UUID(message.doc_id),
-                        message.operation,
-                        message.request_version,
-                        records,
+                    dataclasses.replace(
+                        base,
                         xero_id=outcome.xero_id,
                         sent=outcome.sent,
                         detail=outcome.detail,
+                        tenant_id=tenant,
+                        xero=outcome.xero,
                     )
                 )
                 settled.append((message.id, DONE))
                 self.report.count("delivered")
             elif isinstance(outcome, Refused):
                 resolutions.append(
-                    Resolution(
-                        UUID(message.doc_id),
-                        message.operation,
-                        message.request_version,
-                        records,
+                    dataclasses.replace(
+                        base,
                         error=redact_text(outcome.error),
                         category=outcome.category,
+                        action=outcome.action,
                     )
                 )
                 settled.append((message.id, FAILED))
                 self.report.count("failed")
-            elif isinstance(outcome, Waiting):
-                self._defer(message, WAIT_RETRY_SECONDS, outcome.reason)
             elif isinstance(outcome, Skipped):
-                self.store.drop(message.id)
+                resolutions.append(dataclasses.replace(base, skipped=outcome.reason))
+                settled.append((message.id, DROPPED))
                 self.report.count("skipped")
                 log.info("skipped %s (%s): %s", message.doc_id, message.operation, outcome.reason)
+            elif isinstance(outcome, Waiting):
+                if records:
+                    self.ledger.record_deferral(
+                        UUID(message.doc_id),
+                        message.operation,
+                        message.request_version,
+                        outcome.reason,
+                        records,
+                    )
+                if outcome.on is not None and self.store.wait_for(message.id, outcome.on):
+                    self.report.count("deferred")
+                    log.info("%s (%s) %s", message.doc_id, message.operation, outcome.reason)
+                else:
+                    self._defer(message, outcome.seconds or WAIT_RETRY_SECONDS, outcome.reason)
+            elif isinstance(outcome, Stale) or outcome is None:
+                self.store.drop(message.id)
+                self.report.count("skipped")
         if resolutions:
             self.ledger.record_resolutions(resolutions)
             self.store.settle_many(settled)
@@ -661,13 +693,12 @@ class Relay:
         error: str,
         retry_after: float | None,
         calls: list[CallRecord],
-        key: str,
     ) -> None:
         attempt = message.attempts + 1
         error = redact_text(error)
         decision = self.policy.decide(category, error, attempt, self.rng.random(), retry_after)
         now = self.clock()
-        records = calls_for(calls, key)
+        records = calls_for(calls, message.doc_id)
         doc_id = UUID(message.doc_id)
         if not decision.record:
             if calls:
@@ -754,37 +785,8 @@ class Relay:
         )
 
 
-def call_key(document: Document) -> str:
-    """What identifies a document inside a batch call's summary: its invoice number, or the
-    Reference its payment carries."""
-    if isinstance(document, Invoice) and document.fields is not None:
-        return document.fields.invoice_number
-    if isinstance(document, Payment) and document.fields is not None:
-        return payment_reference(document.fields, document.opensolar_id)
-    return document.reference
-
-
-def calls_for(calls: list[CallRecord], key: str, keep: int = 5) -> list[dict[str, Any]]:
-    """The calls as one document's history records them: a batch call keeps only that
-    document's element of the request and of Xero's answer (with the batch's size), so each
-    document's history stays small; secrets are redacted."""
-    records: list[dict[str, Any]] = []
-    for call in calls:
-        record = redact(call.as_dict())
-        request = record.get("request") or {}
-        items = request.get("items")
-        if isinstance(items, list):
-            mine = [i for i in items if key in (i.get("number"), i.get("reference"))]
-            if not mine:
-                continue  # a batch this document was not part of (it was refused before)
-            record["request"] = {"batch_size": request.get("count", len(items)), "items": mine}
-        looked_up = request.get("numbers") or request.get("references")
-        if isinstance(looked_up, list) and key not in looked_up:
-            continue
-        response = record.get("response") or {}
-        for collection, elements in list(response.items()):
-            if isinstance(elements, list) and len(elements) > keep:
-                mine = [e for e in elements if key in (e.get("InvoiceNumber"), e.get("Reference"))]
-                response[collection] = mine or [{"count": str(len(elements))}]
-        records.append(record)
-    return records
+def calls_for(calls: list[CallRecord], doc: str) -> list[dict[str, Any]]:
+    """The calls as one document's history records them: only calls that carried something of
+    it, each with only its own part of the request and of Xero's answer (and the batch's size);
+    secrets are redacted."""
+    return [redact(record) for record in views(calls, doc)]

@@ -1,7 +1,9 @@
 """The outbox's port: messages (one per requested Xero delivery) and the claims on them.
 
 A message is written by the outbox writer from the log and finished by the log too (an outcome
-event for its request), so the outbox can be dropped and rebuilt at any time. The only state the
+event for its request), so the outbox can be dropped and rebuilt at any time. The writer also
+keeps which invoices used which number, in log order (Xero numbers are unique, so a later user
+may have to wait, fail or be suffixed). The only state the
 relay writes directly is its claim on a message (who, until when), which is operational and is
 never needed to rebuild anything.
 
@@ -103,9 +105,8 @@ class OutboxWriteBatch(ABC):
         """Messages waiting for ``doc_id`` become ready."""
 
     @abstractmethod
-    def drop_open(self, doc_id: str, operation: str) -> None:
-        """Open messages of a document for one operation are no longer wanted (those never
-        attempted; one that may have reached Xero is left for the relay to look up)."""
+    def use_number(self, org: str, number_key: str, doc_id: str, position: int) -> None:
+        """Record that an invoice was issued with a number (first use kept)."""
 
     @abstractmethod
     def advance(self, position: int) -> None:
@@ -173,7 +174,17 @@ class OutboxStore(ABC):
 
     @abstractmethod
     def drop(self, message_id: int) -> None:
-        """Drop a message the relay found nothing to do for."""
+        """Drop a message whose request was resolved meanwhile."""
+
+    @abstractmethod
+    def wait_for(self, message_id: int, doc_id: str) -> bool:
+        """Park a message until ``doc_id`` (an invoice) is in Xero; False (and the message stays
+        ready) if it already is."""
+
+    @abstractmethod
+    def number_users(self, org: str, number_key: str) -> list[str]:
+        """The invoices (ledger ids) of an organisation issued with a number, in the order the
+        ledger recorded their first use of it."""
 
     @abstractmethod
     def release_all(self, owner: str | None = None) -> int:

@@ -28,7 +28,13 @@ from projections.database import (
 )
 
 TRACKING = "outbox_tracking"
-TABLES: tuple[str, ...] = ("outbox_messages", "outbox_documents", "outbox_organisations", TRACKING)
+TABLES: tuple[str, ...] = (
+    "outbox_messages",
+    "outbox_documents",
+    "outbox_organisations",
+    "outbox_numbers",
+    TRACKING,
+)
 
 
 def _ddl(db: Database) -> list[str]:
@@ -63,6 +69,10 @@ def _ddl(db: Database) -> list[str]:
             key TEXT PRIMARY KEY, org TEXT NOT NULL, connected INTEGER NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS outbox_organisations_org ON outbox_organisations (org)",
+        """CREATE TABLE IF NOT EXISTS outbox_numbers (
+            org TEXT NOT NULL, number_key TEXT NOT NULL, doc_id TEXT NOT NULL,
+            position BIGINT NOT NULL, PRIMARY KEY (org, number_key, doc_id)
+        )""",
         *tracking_ddl(TRACKING),
     ]
 
@@ -215,14 +225,11 @@ class _WriteBatch(OutboxWriteBatch):
             (doc_id,),
         )
 
-    def drop_open(self, doc_id: str, operation: str) -> None:
-        # only deliveries never attempted: one that may have reached Xero stays for the relay
-        # to look up (and adopt, so that what Xero holds can be credited)
+    def use_number(self, org: str, number_key: str, doc_id: str, position: int) -> None:
         self.conn.send(
-            "UPDATE outbox_messages SET state=? "
-            f"WHERE doc_id=? AND operation=? AND state IN {_OPEN} "
-            "AND claims=0 AND look_first=0",
-            (DROPPED, doc_id, operation),
+            "INSERT INTO outbox_numbers (org, number_key, doc_id, position) VALUES (?,?,?,?) "
+            "ON CONFLICT (org, number_key, doc_id) DO NOTHING",
+            (org, number_key, doc_id, position),
         )
 
     def advance(self, position: int) -> None:
@@ -234,6 +241,7 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.upgrade("SELECT org, number_key, doc_id, position FROM outbox_numbers WHERE 1=0")
         db.script(_ddl(db))
 
     tracking = TRACKING
@@ -364,6 +372,32 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
                 f"UPDATE outbox_messages SET state=? WHERE id=? AND state IN {_OPEN}",
                 (DROPPED, message_id),
             )
+
+    def wait_for(self, message_id: int, doc_id: str) -> bool:
+        with self.db.write() as conn:
+            # the awaited row is locked so that the writer marking it synced (and releasing
+            # its waiters) runs wholly before or wholly after this
+            found = conn.one(
+                "SELECT synced FROM outbox_documents WHERE doc_id=?" + self.db.dialect.for_update,
+                (doc_id,),
+            )
+            if found is not None and found[0]:
+                return False
+            conn.execute(
+                "UPDATE outbox_messages SET state='waiting', waits_for=?, not_before=NULL "
+                "WHERE id=? AND state='ready'",
+                (doc_id, message_id),
+            )
+        return True
+
+    def number_users(self, org: str, number_key: str) -> list[str]:
+        with self.db.read() as conn:
+            found = conn.all(
+                "SELECT doc_id FROM outbox_numbers WHERE org=? AND number_key=? "
+                "ORDER BY position, doc_id",
+                (org, number_key),
+            )
+        return [str(r[0]) for r in found]
 
     def release_all(self, owner: str | None = None) -> int:
         with self.db.write() as conn:

@@ -1,9 +1,9 @@
 """The outbox writer: a projection of the log into outbox messages, one per requested delivery.
 
-``SyncRequested`` and ``RetryRequested`` add a message (waiting, if it depends on a document not
-yet synced); outcome events finish it or reschedule it; a cancellation before the invoice was
-sent drops its open push. Because messages are made and finished only from the log, rebuilding
-the outbox never re-sends what is already Synced.
+``SyncRequested`` and ``RetryRequested`` add a message (waiting, if it depends on an invoice not
+yet in Xero); outcome events finish it (done, failed, or dropped when skipped) or reschedule it.
+Because messages are made and finished only from the log, rebuilding the outbox never re-sends
+what is already Synced.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.documents import OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
+from domain.documents import OP_INVOICE, Document, Invoice
+from domain.numbers import number_key
+from domain.opensolar import InvoiceFields
 from domain.organisation import Organisation
 from outbox.store import DONE, DROPPED, FAILED, OutboxStore, OutboxWriteBatch
 from projections.base import LogReader, Projection, Recorded, apply_next_batch
@@ -19,12 +21,13 @@ from projections.base import LogReader, Projection, Recorded, apply_next_batch
 UNCERTAIN = "uncertain"
 RELEVANT_SUFFIXES: tuple[str, ...] = (
     ".Received",
+    "Invoice.Issued",
+    "Invoice.Updated",
     ".SyncRequested",
     ".RetryRequested",
     ".SyncSucceeded",
     ".SyncFailed",
-    ".Cancelled",
-    ".Voided",
+    ".SyncSkipped",
 )
 
 
@@ -115,10 +118,14 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
                 event.error,
                 event.category == UNCERTAIN,
             )
-    elif isinstance(event, Invoice.Cancelled):
-        batch.drop_open(doc_id, OP_INVOICE)
-    elif isinstance(event, Payment.Voided):
-        batch.drop_open(doc_id, OP_PAYMENT)
+    elif isinstance(event, Document.SyncSkipped):
+        batch.finish(doc_id, event.request_version, DROPPED, None)
+    elif isinstance(event, Invoice.Issued | Invoice.Updated):
+        fields = event.change.fields
+        if isinstance(fields, InvoiceFields):
+            batch.use_number(
+                event.change.org_id, number_key(fields.invoice_number), doc_id, position
+            )
 
 
 __all__ = ["DROPPED", "OutboxWriter", "apply", "relevant"]

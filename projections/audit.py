@@ -31,7 +31,9 @@ from domain.describe import describe as describe_event
 from domain.documents import (
     OP_CREDIT_NOTE,
     OP_INVOICE,
+    OP_INVOICE_UPDATE,
     OP_PAYMENT,
+    OP_PAYMENT_DELETE,
     PAYMENT_VOIDED_GUIDANCE,
     Document,
     Invoice,
@@ -55,6 +57,7 @@ SYNCED = "synced"
 FAILED = "failed"
 RETRYING = "retrying"
 DEFERRED = "deferred"
+SKIPPED = "skipped"
 AMENDMENT = "amendment"
 
 
@@ -590,7 +593,13 @@ class Indexer:
         )
         self.rows.events.append(row)
         self._backfill(info, row)
-        if isinstance(event, Document.SyncSucceeded | Document.SyncFailed | Document.SyncDeferred):
+        if isinstance(
+            event,
+            Document.SyncSucceeded
+            | Document.SyncFailed
+            | Document.SyncDeferred
+            | Document.SyncSkipped,
+        ):
             self._calls(position, info, event)
         if isinstance(event, Document.SyncFailed):
             self.rows.failures.append(
@@ -721,6 +730,8 @@ class Indexer:
             result = SYNCED
         elif isinstance(event, Document.SyncDeferred):
             result = DEFERRED
+        elif isinstance(event, Document.SyncSkipped):
+            result = SKIPPED
         else:
             result = FAILED if event.final else RETRYING
         for seq, call in enumerate(getattr(event, "calls", None) or []):
@@ -773,6 +784,11 @@ class Indexer:
     def _succeeded(self, position: int, at: str, info: AggregateInfo, event: Any) -> None:
         operation = str(event.operation)
         xero_id = str(event.xero_id)
+        cancellation = (getattr(event, "xero", None) or {}).get("cancellation", "credited")
+        if operation in (OP_INVOICE_UPDATE, OP_PAYMENT_DELETE) or (
+            operation == OP_CREDIT_NOTE and cancellation != "credited"
+        ):
+            return  # no new Xero record: an edit, a deletion, or a cancellation without credit
         self.rows.xero_ids.append(
             XeroIdRow(xero_id.lower(), info.aggregate_id, operation, position)
         )

@@ -128,6 +128,17 @@ class TrackedTables:
                     tx.execute(f"DELETE FROM {table}")
             reset_position(tx, self.tracking)
 
+    def upgrade(self, probe: str) -> None:
+        """Drop the projection's tables when they predate its current columns (``probe``, a
+        query naming them all, fails): they are rebuilt from the log on the next read."""
+        if self.tracking not in self.db.tables():
+            return
+        try:
+            with self.db.read() as tx:
+                tx.all(probe)
+        except StorageError:
+            self.db.script([f"DROP TABLE IF EXISTS {table}" for table in self.tables])
+
 
 def tracking_ddl(table: str) -> list[str]:
     """DDL for one projection's own tracking table, with its single row in place (so a writer

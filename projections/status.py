@@ -5,6 +5,12 @@ to batches of the log through a ``StatusStore`` (one module per backend). Rows h
 the log only; the human reason a document waits ("waiting for invoice INV-00019", "issued before
 the Xero connection") is composed when the rows are read, from the row, its invoice's row and its
 organisation's connection, so it is always current and a rebuild reproduces it exactly.
+
+Once a document is in Xero its row shows what Xero holds: the invoice's number there, its total
+(tax included), what payments and credit took off it (the amount due), a refund due after a
+cancellation, and the contact. A Failed row carries its reason and the action a person can take.
+A payment waiting for an invoice that is Failed is Failed too ("blocked"), because nothing will
+move until someone fixes the invoice; it goes back to Pending once the invoice does.
 """
 
 from __future__ import annotations
@@ -18,11 +24,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.actions import default_action
 from domain.documents import (
+    CANCELLED_UNSENT,
+    CREDITED,
     OP_CREDIT_NOTE,
     OP_INVOICE,
+    OP_INVOICE_UPDATE,
     OP_PAYMENT,
-    PAYMENT_VOIDED_GUIDANCE,
+    OP_PAYMENT_DELETE,
+    WITHDRAWN_UNSENT,
     Document,
     Invoice,
     Payment,
@@ -38,8 +49,12 @@ NOT_ATTEMPTED = "Not Attempted"
 FAILED = "Failed"
 STATUSES: tuple[str, ...] = (SYNCED, PENDING, NOT_ATTEMPTED, FAILED)
 
-CANCELLED_UNSENT = "cancelled in OpenSolar before it was sent to Xero; nothing to send"
-WITHDRAWN_UNSENT = "withdrawn in OpenSolar before it was sent to Xero; nothing to send"
+ZERO = Decimal("0.00")
+QUEUED: dict[str, str] = {
+    OP_CREDIT_NOTE: "cancellation queued: Xero's state of the invoice decides how",
+    OP_INVOICE_UPDATE: "update queued",
+    OP_PAYMENT_DELETE: "deletion queued",
+}
 
 
 @dataclass(frozen=True)
@@ -69,11 +84,31 @@ class StatusRow:
     visible: bool = False
     cancelled: bool = False
     invoice_doc: str | None = None
+    xero_number: str | None = None
+    contact: str | None = None
+    action: str | None = None
+    category: str | None = None
+    paid: str | None = None
+    """Invoices: money applied to it in Xero by synced payments."""
+    credited: str | None = None
+    refund_due: str | None = None
+    applied_to: str | None = None
+    """Payments: the invoice (ledger id) the payment Xero holds is applied to."""
+    blocked: bool = False
+    """Payments: shown Failed because the invoice they wait for is Failed."""
 
     @property
     def document(self) -> str:
         """The reference used on the CLI: ``invoice:1042``."""
         return f"{self.kind}:{self.opensolar_id}"
+
+    @property
+    def amount_due(self) -> str | None:
+        """Invoices in Xero: what is still due there (total less payments and credit)."""
+        if self.kind != "invoice" or self.xero_id is None or self.amount is None:
+            return None
+        due = Decimal(self.amount) - Decimal(self.paid or "0") - Decimal(self.credited or "0")
+        return str(max(due, ZERO).quantize(Decimal("0.01")))
 
 
 @dataclass(frozen=True)
@@ -96,29 +131,96 @@ def _iso(value: datetime) -> str:
 
 
 def _with_change(row: StatusRow, change: Change) -> StatusRow:
+    """The row with what OpenSolar says now; once in Xero, the amount stays what Xero holds."""
     fields = change.fields
+    in_xero = row.xero_id is not None
     if isinstance(fields, InvoiceFields):
+        total = fields.stated_total if fields.stated_total is not None else fields.total
         return dataclasses.replace(
             row,
             number=fields.invoice_number,
             project=fields.project_id,
             customer=fields.customer.name,
             email=fields.customer.email,
-            amount=str(fields.total),
-            currency=fields.currency,
+            amount=row.amount if in_xero else str(total),
+            currency=row.currency if in_xero else fields.currency,
             doc_date=(fields.issued_date or change.timestamp.date()).isoformat(),
         )
     if isinstance(fields, PaymentFields):
         return dataclasses.replace(
             row,
             number=row.number if row.number != row.document else f"payment {row.opensolar_id}",
-            amount=str(fields.amount),
-            currency=fields.currency,
+            amount=row.amount if in_xero else str(fields.amount),
+            currency=row.currency if in_xero else fields.currency,
             doc_date=(fields.paid_date or change.timestamp.date()).isoformat(),
             invoice_doc=str(document_id(row.org, "invoice", fields.invoice_id)),
             project=row.project,
         )
     return row
+
+
+def _failed(row: StatusRow, error: str, category: str, action: str) -> StatusRow:
+    return dataclasses.replace(
+        row,
+        status=FAILED,
+        error=error,
+        note=None,
+        category=category,
+        action=action
+        or default_action(category, row.number if row.kind == "invoice" else row.document),
+    )
+
+
+def _clear(row: StatusRow, status: str, note: str | None) -> StatusRow:
+    return dataclasses.replace(
+        row, status=status, error=None, note=note, action=None, category=None
+    )
+
+
+def _succeeded(row: StatusRow, event: Any) -> StatusRow:
+    """The row after Xero accepted a delivery: what Xero holds now."""
+    xero = event.xero or {}
+    row = dataclasses.replace(
+        _clear(row, SYNCED, event.detail or None),
+        operation=event.operation,
+        attempts=row.attempts + 1,
+    )
+    if event.operation == OP_INVOICE:
+        contact = xero.get("contact_name") or None
+        how = xero.get("contact_how")
+        return dataclasses.replace(
+            row,
+            xero_id=event.xero_id,
+            xero_number=xero.get("number") or row.number,
+            amount=str(xero["total"]) if xero.get("total") is not None else row.amount,
+            currency=xero.get("currency") or row.currency,
+            contact=f"{contact} ({how})" if contact and how else contact,
+        )
+    if event.operation == OP_INVOICE_UPDATE:
+        total = xero.get("total")
+        return dataclasses.replace(row, amount=str(total) if total is not None else row.amount)
+    if event.operation == OP_CREDIT_NOTE:
+        credited = xero.get("cancellation", CREDITED) == CREDITED
+        return dataclasses.replace(
+            row,
+            credit_note_id=event.xero_id if credited else row.credit_note_id,
+            credited=str(xero.get("allocated", row.amount if credited else "0")),
+            refund_due=str(xero["refund_due"]) if xero.get("refund_due") else None,
+        )
+    if event.operation == OP_PAYMENT_DELETE:
+        return dataclasses.replace(row, xero_id=None, applied_to=None)
+    if event.operation == OP_PAYMENT:
+        sent = event.sent
+        amount = xero.get("amount")
+        if amount is None and isinstance(sent, PaymentFields):
+            amount = sent.amount
+        return dataclasses.replace(
+            row,
+            xero_id=event.xero_id,
+            amount=str(amount) if amount is not None else row.amount,
+            applied_to=xero.get("invoice_doc") or row.invoice_doc,
+        )
+    return dataclasses.replace(row, xero_id=event.xero_id)
 
 
 def new_row(event: Document.Received, kind: str) -> StatusRow:
@@ -140,63 +242,104 @@ def next_row(row: StatusRow, event: Any) -> StatusRow:
         return dataclasses.replace(
             _with_change(row, event.change), visible=True, moment=_iso(event.change.timestamp)
         )
-    if isinstance(event, Invoice.Drafted | Invoice.Updated | Payment.Recorded | Payment.Updated):
+    if isinstance(
+        event,
+        Invoice.Drafted | Invoice.Updated | Invoice.Amended | Payment.Recorded | Payment.Updated,
+    ):
         return _with_change(row, event.change)
     if isinstance(event, Invoice.Cancelled):
         row = dataclasses.replace(_with_change(row, event.change), cancelled=True)
         if row.xero_id is None:
-            return dataclasses.replace(row, status=NOT_ATTEMPTED, error=None, note=CANCELLED_UNSENT)
-        if row.status == FAILED and row.operation == OP_INVOICE:
-            return dataclasses.replace(row, status=SYNCED, error=None, note=None)
+            return _clear(row, NOT_ATTEMPTED, CANCELLED_UNSENT)
+        if row.status == FAILED and row.operation in (OP_INVOICE, OP_INVOICE_UPDATE):
+            return _clear(row, SYNCED, None)
         return row
     if isinstance(event, Invoice.AmendedAfterSync | Payment.AmendedAfterSync):
-        return dataclasses.replace(
-            _with_change(row, event.change), status=FAILED, error=event.guidance, note=None
-        )
+        return _failed(_with_change(row, event.change), event.guidance, "amendment", "")
     if isinstance(event, Payment.Paid):
         return dataclasses.replace(
-            _with_change(row, event.change), visible=True, moment=_iso(event.change.timestamp)
+            _with_change(row, event.change),
+            visible=True,
+            cancelled=False,
+            moment=_iso(event.change.timestamp),
         )
     if isinstance(event, Payment.Voided):
         row = dataclasses.replace(_with_change(row, event.change), cancelled=True)
         if row.xero_id is not None:
-            return dataclasses.replace(row, status=FAILED, error=PAYMENT_VOIDED_GUIDANCE, note=None)
-        return dataclasses.replace(row, status=NOT_ATTEMPTED, error=None, note=WITHDRAWN_UNSENT)
+            return row
+        return _clear(row, NOT_ATTEMPTED, WITHDRAWN_UNSENT)
     if isinstance(event, Document.SyncRequested | Document.RetryRequested):
-        note = "credit note queued for delivery" if event.operation == OP_CREDIT_NOTE else None
-        return dataclasses.replace(
-            row, status=PENDING, error=None, note=note, operation=event.operation
-        )
+        note = QUEUED.get(event.operation)
+        if note and event.operation != OP_CREDIT_NOTE:
+            note = f"{note}: {event.reason}"
+        return dataclasses.replace(_clear(row, PENDING, note), operation=event.operation)
     if isinstance(event, Document.SyncSucceeded):
-        row = dataclasses.replace(
-            row,
-            status=SYNCED,
-            error=None,
-            note=event.detail or None,
-            operation=event.operation,
-            attempts=row.attempts + 1,
-        )
-        if event.operation == OP_CREDIT_NOTE:
-            return dataclasses.replace(row, credit_note_id=event.xero_id)
-        if event.operation == OP_PAYMENT and row.cancelled:
-            return dataclasses.replace(
-                row, xero_id=event.xero_id, status=FAILED, error=PAYMENT_VOIDED_GUIDANCE, note=None
-            )
-        return dataclasses.replace(row, xero_id=event.xero_id)
+        return _succeeded(row, event)
+    if isinstance(event, Document.SyncSkipped):
+        row = dataclasses.replace(row, operation=event.operation)
+        return _clear(row, SYNCED if row.xero_id is not None else NOT_ATTEMPTED, event.reason)
+    if isinstance(event, Document.BackInLine):
+        return _clear(row, SYNCED, event.reason)
     if isinstance(event, Document.SyncFailed):
         row = dataclasses.replace(row, attempts=row.attempts + 1, operation=event.operation)
         if row.cancelled and row.xero_id is None and event.operation == OP_INVOICE:
-            return dataclasses.replace(row, status=NOT_ATTEMPTED, error=None, note=CANCELLED_UNSENT)
+            return _clear(row, NOT_ATTEMPTED, CANCELLED_UNSENT)
         if event.final:
-            return dataclasses.replace(row, status=FAILED, error=event.error, note=None)
+            return _failed(row, event.error, event.category, event.action)
         when = event.retry_at.strftime("%H:%M:%S UTC") if event.retry_at else "soon"
-        return dataclasses.replace(
-            row,
-            status=PENDING,
-            error=None,
-            note=f"will retry at {when} after: {event.error} (attempt {row.attempts})",
+        return _clear(
+            row, PENDING, f"will retry at {when} after: {event.error} (attempt {row.attempts})"
         )
     return row
+
+
+def paid_changes(before: StatusRow | None, after: StatusRow) -> list[tuple[str, Decimal]]:
+    """How a payment row's change moves money on the invoices it is applied to in Xero:
+    (invoice ledger id, amount added; negative when taken off)."""
+    changes: list[tuple[str, Decimal]] = []
+    was = (
+        (before.applied_to, Decimal(before.amount or "0")) if before and before.applied_to else None
+    )
+    now = (after.applied_to, Decimal(after.amount or "0")) if after.applied_to else None
+    if was == now:
+        return changes
+    if was is not None and was[0] is not None:
+        changes.append((was[0], -was[1]))
+    if now is not None and now[0] is not None:
+        changes.append((now[0], now[1]))
+    return changes
+
+
+def blocked_view(payment: StatusRow, invoice: StatusRow | None) -> StatusRow:
+    """A payment as shown given its invoice: Failed while it waits for a Failed invoice (and
+    back to Pending once the invoice is not Failed)."""
+    base = payment
+    if payment.blocked:
+        base = dataclasses.replace(
+            payment, status=PENDING, error=None, action=None, category=None, blocked=False
+        )
+    waits = (
+        base.kind == "payment"
+        and base.status == PENDING
+        and base.operation == OP_PAYMENT
+        and base.xero_id is None
+        and invoice is not None
+        and invoice.status == FAILED
+        and invoice.xero_id is None
+    )
+    if not waits or invoice is None:
+        return base
+    return dataclasses.replace(
+        base,
+        status=FAILED,
+        error=f"waiting for invoice {invoice.number}, which is Failed: {invoice.error}",
+        action=(
+            f"fix invoice {invoice.number} ({invoice.action or 'see its reason'}); this payment "
+            "is sent automatically once the invoice is synced"
+        ),
+        category="blocked",
+        blocked=True,
+    )
 
 
 def next_org(org: OrgRow | None, event: Any) -> OrgRow | None:
@@ -217,7 +360,7 @@ def next_org(org: OrgRow | None, event: Any) -> OrgRow | None:
 def reason(row: StatusRow, invoice: StatusRow | None, org: OrgRow | None) -> str | None:
     """Why a document is where it is, in words, from its row and the rows it depends on."""
     if row.status == PENDING and row.kind == "payment" and row.operation == OP_PAYMENT:
-        if invoice is None:
+        if invoice is None or not invoice.visible:
             return "waiting for its invoice: not received from OpenSolar yet"
         if invoice.xero_id is None:
             if invoice.status == NOT_ATTEMPTED and invoice.cancelled:
@@ -267,7 +410,8 @@ class StatusView:
     reason: str | None
 
     def as_json(self) -> dict[str, Any]:
-        """The ``status --json`` object (field names are a public interface)."""
+        """The ``status --json`` object (field names are a public interface: fields are added,
+        never renamed)."""
         row = self.row
         return {
             "org": row.org,
@@ -286,6 +430,12 @@ class StatusView:
             "date": row.doc_date,
             "attempts": row.attempts,
             "updated_at": row.updated_at,
+            "action": row.action if row.status == FAILED else None,
+            "xero_number": row.xero_number,
+            "amount_due": row.amount_due,
+            "refund_due": row.refund_due,
+            "credited": row.credited,
+            "contact": row.contact,
         }
 
 
@@ -311,6 +461,10 @@ class StatusBatch(ABC):
 
     @abstractmethod
     def load_org(self, key: str) -> OrgRow | None: ...
+
+    @abstractmethod
+    def payments_of(self, invoice_docs: Collection[str]) -> dict[str, StatusRow]:
+        """The payment rows against these invoices, by document id."""
 
     @abstractmethod
     def save(self, rows: Sequence[StatusRow], orgs: Sequence[OrgRow], position: int) -> None:
@@ -377,6 +531,7 @@ class StatusProjection(Projection):
         rows.update({doc_id: found.get(doc_id) for doc_id in needed})
         for item in recorded:
             self._apply(batch, rows, orgs, item.event)
+        _follow_payments(batch, rows, found)
         batch.save(
             [r for r in rows.values() if r is not None],
             [o for o in orgs.values() if o is not None],
@@ -406,6 +561,44 @@ class StatusProjection(Projection):
         row = rows.get(doc_id)  # loaded before the batch (``_rows_to_load``), or None
         if row is not None:
             rows[doc_id] = next_row(row, event)
+
+
+def _follow_payments(
+    batch: StatusBatch, rows: dict[str, StatusRow | None], before: dict[str, StatusRow]
+) -> None:
+    """What payments changed in a batch mean for their invoices (money applied in Xero), and
+    what invoices changed mean for their payments (blocked while a waited-for invoice is
+    Failed). Rows are loaded as needed and updated in ``rows``."""
+    changes: list[tuple[str, Decimal]] = []
+    for doc_id, row in list(rows.items()):
+        if row is not None and row.kind == "payment":
+            changes.extend(paid_changes(before.get(doc_id), row))
+    invoices = {i for i, _ in changes}
+    invoices |= {
+        r.invoice_doc for r in rows.values() if r and r.kind == "payment" and r.invoice_doc
+    }
+    missing = [i for i in invoices if i not in rows]
+    rows.update(batch.load_many(missing))
+    for invoice_id, amount in changes:
+        invoice = rows.get(invoice_id)
+        if invoice is not None:
+            paid = Decimal(invoice.paid or "0") + amount
+            rows[invoice_id] = dataclasses.replace(invoice, paid=str(paid))
+    changed_invoices = [
+        doc_id
+        for doc_id, row in rows.items()
+        if row is not None and row.kind == "invoice" and before.get(doc_id) != row
+    ]
+    for doc_id, payment in batch.payments_of(changed_invoices).items():
+        if doc_id not in rows:
+            invoice = rows.get(payment.invoice_doc) if payment.invoice_doc else None
+            shown_now = blocked_view(payment, invoice)
+            if shown_now != payment:
+                rows[doc_id] = shown_now
+    for doc_id, row in list(rows.items()):
+        if row is not None and row.kind == "payment":
+            invoice = rows.get(row.invoice_doc) if row.invoice_doc else None
+            rows[doc_id] = blocked_view(row, invoice)
 
 
 def _rows_to_load(recorded: Sequence[Recorded]) -> set[str]:

@@ -47,7 +47,10 @@ def _ddl() -> list[str]:
             updated_at TEXT NOT NULL,
             visible INTEGER NOT NULL,
             cancelled INTEGER NOT NULL,
-            invoice_doc TEXT
+            invoice_doc TEXT,
+            xero_number TEXT, contact TEXT, action TEXT, category TEXT,
+            paid TEXT, credited TEXT, refund_due TEXT, applied_to TEXT,
+            blocked INTEGER NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS status_documents_org_status "
         "ON status_documents (org, status, visible)",
@@ -80,6 +83,7 @@ def row_from(values: Sequence[Any]) -> StatusRow:
     data = dict(zip(COLUMNS, values, strict=True))
     data["visible"] = bool(data["visible"])
     data["cancelled"] = bool(data["cancelled"])
+    data["blocked"] = bool(data["blocked"])
     return StatusRow(**data)
 
 
@@ -100,6 +104,20 @@ class _Batch(StatusBatch):
             marks = ", ".join("?" for _ in chunk)
             for values in self.tx.all(
                 f"SELECT {_SELECT} FROM status_documents d WHERE d.doc_id IN ({marks})", chunk
+            ):
+                row = row_from(values)
+                found[row.doc_id] = row
+        return found
+
+    def payments_of(self, invoice_docs: Collection[str]) -> dict[str, StatusRow]:
+        ids = list(invoice_docs)
+        found: dict[str, StatusRow] = {}
+        for start in range(0, len(ids), LOAD_CHUNK):
+            chunk = ids[start : start + LOAD_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for values in self.tx.all(
+                f"SELECT {_SELECT} FROM status_documents d WHERE d.invoice_doc IN ({marks})",
+                chunk,
             ):
                 row = row_from(values)
                 found[row.doc_id] = row
@@ -128,6 +146,7 @@ class SQLStatusStore(TrackedTables, StatusStore):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.upgrade(f"SELECT {', '.join(COLUMNS)} FROM status_documents WHERE 1=0")
         db.script(_ddl())
 
     tracking = TRACKING

@@ -223,6 +223,12 @@ def ingest(ctx: click.Context, file: Any, db: str | None) -> None:
     help="When the connection began (ISO 8601; default now). Documents issued before it are "
     "Not Attempted until synced by hand.",
 )
+@click.option(
+    "--switch-tenant",
+    is_flag=True,
+    help="Allow moving the organisation to another Xero organisation than the one its "
+    "documents were synced to (they stay there; syncledger never acts on them again).",
+)
 @db_option
 @click.pass_context
 @handle_errors
@@ -239,6 +245,7 @@ def connect(
     port: int,
     no_browser: bool,
     at: str | None,
+    switch_tenant: bool,
     db: str | None,
 ) -> None:
     """Connect an OpenSolar organisation to a Xero organisation.
@@ -255,7 +262,11 @@ def connect(
       syncledger connect 42 --xero-url URL --tenant-id ID
 
     From the connection time on, every invoice issued and every payment paid is pushed to Xero.
-    Documents already recorded as issued at or after that time are requested now.
+    Documents already recorded as issued at or after that time are requested now, and so is
+    what happened while the organisation was disconnected.
+
+    One ledger organisation belongs to one Xero organisation: connecting another one than its
+    documents were synced to is refused unless --switch-tenant is given.
     """
     settings: config.Settings = ctx.obj["settings"]
     moment = parse_moment(at) if at else None
@@ -267,7 +278,9 @@ def connect(
                 "--xero-url and --tenant-id to connect without it"
             )
         with opened(ctx, db) as system:
-            organisation, requested = service.connect(system, org, xero_url, tenant_id, moment)
+            organisation, requested = service.connect(
+                system, org, xero_url, tenant_id, moment, switch_tenant=switch_tenant
+            )
         tenant_label = tenant_id
     else:
         if client_id is None:
@@ -294,6 +307,7 @@ def connect(
                 custom=custom_connection,
                 echo=click.echo,
                 choose=_choose_tenant,
+                switch_tenant=switch_tenant,
             )
         tenant_label = f"{tenant.tenant_name} ({tenant.tenant_id})"
     connection = organisation.connection
@@ -342,7 +356,8 @@ def disconnect(ctx: click.Context, org: str, db: str | None) -> None:
 
 @main.group("config")
 def config_group() -> None:
-    """Per-organisation settings: account and tax mappings, payment account, invoice status."""
+    """Per-organisation settings: account and tax mappings, payment and rounding accounts,
+    invoice status, reissue numbering."""
 
 
 no_check_option = click.option(
@@ -437,6 +452,56 @@ def invoice_status(ctx: click.Context, org: str, status: str, db: str | None) ->
     click.echo(f"organisation {org}: new invoices are created as {status.upper()}")
 
 
+@config_group.command("number-suffix")
+@click.argument("org")
+@click.argument("setting", type=click.Choice(["on", "off"], case_sensitive=False))
+@db_option
+@click.pass_context
+@handle_errors
+def number_suffix(ctx: click.Context, org: str, setting: str, db: str | None) -> None:
+    """Send reissues that reuse a cancelled invoice's number as NUMBER-2, NUMBER-3 … (on), or
+    fail them with the reason (off, the default).
+
+    Xero keeps invoice numbers unique: once a cancelled invoice holds INV-00019 there, a new
+    OpenSolar invoice numbered INV-00019 cannot be sent as it is. With the suffix on it goes to
+    Xero as INV-00019-2 (the second invoice OpenSolar issued with that number), and status shows
+    the number Xero holds. Reissues that already failed need a `syncledger retry`.
+    """
+    enabled = setting.lower() == "on"
+    with opened(ctx, db) as system:
+        system.ledger.set_number_suffix(org, enabled)
+    click.echo(
+        f"organisation {org}: reissues of a cancelled invoice's number are "
+        + ("sent as NUMBER-2, NUMBER-3 …" if enabled else "refused with the reason")
+    )
+
+
+@config_group.command("rounding-account")
+@click.argument("org")
+@click.argument("code")
+@no_check_option
+@db_option
+@click.pass_context
+@handle_errors
+def rounding_account(
+    ctx: click.Context, org: str, code: str, no_check: bool, db: str | None
+) -> None:
+    """Set the Xero account CODE that rounding lines go to (default 860, Xero's Rounding).
+
+    When OpenSolar states an invoice's total and Xero's per-line tax rounding would make its own
+    total a few cents different, a rounding line on this account (at a zero tax rate) makes them
+    equal.
+    """
+    with opened(ctx, db) as system:
+        checked = (
+            "not checked: --no-check"
+            if no_check
+            else service.check_account(system, org, code, "rounding")
+        )
+        system.ledger.set_rounding_account(org, code)
+    click.echo(f"organisation {org}: rounding lines go to Xero account {code} ({checked})")
+
+
 @config_group.command("show")
 @click.argument("org")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -463,6 +528,11 @@ def show(ctx: click.Context, org: str, as_json: bool, db: str | None) -> None:
         click.echo("  Xero: not connected")
     click.echo(f"  new invoices: {settings['invoice_status']}")
     click.echo(f"  payment account: {settings['payment_account'] or '(not set)'}")
+    click.echo(f"  rounding account: {settings['rounding_account']}")
+    click.echo(
+        "  reissued numbers: "
+        + ("sent as NUMBER-2, NUMBER-3 …" if settings["number_suffix"] else "refused (default)")
+    )
     click.echo("  line categories → accounts:")
     for category, code in settings["accounts"].items():
         click.echo(f"    {category} → {code}")

@@ -96,11 +96,16 @@ def status_table(views: Sequence[StatusView], width: int = 160) -> str:
     for view in views:
         row = view.row
         detail = row.error or view.reason or (f"Xero {row.xero_id}" if row.xero_id else "")
+        if row.status == "Failed" and row.action:
+            detail = f"{detail} → {row.action}"
+        number = row.number
+        if row.xero_number and row.xero_number.casefold() != row.number.casefold():
+            number = f"{row.number} (Xero {row.xero_number})"
         rows.append(
             {
                 "org": row.org,
                 "document": row.document,
-                "number": row.number,
+                "number": number,
                 "customer": row.customer or "",
                 "amount": f"{money(row.amount)} {row.currency or ''}".strip(),
                 "status": row.status,

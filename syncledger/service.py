@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-from domain.accounts import check_payment_account, check_sales_account
+from domain.accounts import check_payment_account, check_rounding_account, check_sales_account
 from domain.documents import Document, Invoice, Payment
 from domain.errors import (
     AmbiguousDocumentError,
@@ -369,6 +369,16 @@ def sync(
     return report
 
 
+def synced_documents(system: System, org_id: str) -> int:
+    """How many of an organisation's documents are in Xero (fresh)."""
+    refresh(system)
+    return sum(
+        1
+        for view in system.status_store.rows(StatusFilter(org=org_id, include_hidden=True))
+        if view.row.xero_id is not None or view.row.credit_note_id is not None
+    )
+
+
 def connect(
     system: System,
     org_id: str,
@@ -376,21 +386,33 @@ def connect(
     tenant_id: str,
     at: datetime | None,
     method: str = "manual",
+    *,
+    switch_tenant: bool = False,
 ) -> tuple[Organisation, list[str]]:
     """Record a connection; documents already recorded as issued (or paid) at or after its
-    time are requested now, as they would have been had the connection come first."""
+    time are requested now, as they would have been had the connection come first. Moving the
+    organisation to another Xero organisation than its synced documents' is refused unless
+    ``switch_tenant``."""
     moment = at or datetime.now(UTC)
-    org = system.ledger.connect(org_id, xero_url, tenant_id, moment, method)
+    org = system.ledger.connect(
+        org_id,
+        xero_url,
+        tenant_id,
+        moment,
+        method,
+        switch_tenant=switch_tenant,
+        synced_documents=synced_documents(system, org_id),
+    )
     refresh(system)
     requested: list[str] = []
-    connection = org.connection
+    policy = org.policy()
     for view in list(system.status_store.rows(StatusFilter(org=org_id, status=NOT_ATTEMPTED))):
         row = view.row
         if row.note is not None or row.moment is None:
             continue
         document = system.ledger.document(UUID(row.doc_id))
         when = _moment_of(document)
-        if connection is None or when is None or not connection.covers(when):
+        if when is None or not policy.covers(when):
             continue
         try:
             system.ledger.request_sync(UUID(row.doc_id), "issued after the Xero connection time")
@@ -464,9 +486,12 @@ def replay_document(
             for line in lines:
                 echo(line)
             lines = []
-            outcome = Delivery(system.ledger, client, organisation.connection.tenant_id).run(
-                message, document, organisation
-            )
+            outcome = Delivery(
+                system.ledger,
+                client,
+                organisation.connection.tenant_id,
+                numbers=system.outbox_store.number_users,
+            ).run(message, document, organisation)
             lines.append(f"  → {type(outcome).__name__.lower()}: {_outcome_text(outcome)}")
             continue
         system.outbox_store.defer(message.id, 0.0)
@@ -560,18 +585,36 @@ def connect_oauth(
     custom: bool,
     echo: Callable[[str], Any],
     choose: Callable[[Sequence[Tenant]], Tenant] | None,
+    switch_tenant: bool = False,
 ) -> tuple[Organisation, list[str], Tenant]:
     """Connect through OAuth (or a custom connection): store the tokens sealed, then record
-    the connection in the ledger."""
+    the connection in the ledger (a switch of Xero organisation is refused before the tokens
+    are stored, unless ``switch_tenant``)."""
     _ = system.tokens.box  # refuse before the browser dance if tokens could not be stored
     if custom:
         tokens, tenant = custom_connection(request, system.xero)
     else:
         tokens, tenant = authorize(request, system.xero, echo, choose)
+    existing = system.ledger.organisation(org_id)
+    if existing is not None and not switch_tenant:
+        # the same check as ``connect``'s, before the new tokens replace the old ones
+        existing.connect(
+            request.urls.api,
+            tenant.tenant_id,
+            at or datetime.now(UTC),
+            CUSTOM if custom else OAUTH,
+            synced_documents=synced_documents(system, org_id),
+        )
     now = datetime.now(UTC)
     system.tokens.save(stored(org_id, request, tokens, tenant, custom=custom, now=now))
     org, requested = connect(
-        system, org_id, request.urls.api, tenant.tenant_id, at, CUSTOM if custom else OAUTH
+        system,
+        org_id,
+        request.urls.api,
+        tenant.tenant_id,
+        at,
+        CUSTOM if custom else OAUTH,
+        switch_tenant=switch_tenant,
     )
     return org, requested, tenant
 
@@ -610,7 +653,10 @@ def check_account(system: System, org_id: str, code: str, purpose: str) -> str:
             "the mapping without checking"
         ) from exc
     accounts = list(data.get("Accounts") or []) if isinstance(data, dict) else []
-    check = check_payment_account if purpose == "payment" else check_sales_account
+    check = {
+        "payment": check_payment_account,
+        "rounding": check_rounding_account,
+    }.get(purpose, check_sales_account)
     account = check(code, accounts)
     return f"checked against Xero: {account.get('Name')} ({account.get('Type')})"
 

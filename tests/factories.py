@@ -75,21 +75,25 @@ def payment_change(
     org_id: int | str = 42,
     event_id: str | None = None,
     reference: str | None = "Card 4242",
+    paid_date: str | None = None,
+    currency: str = "AUD",
+    event: str = "UPDATE",
 ) -> dict[str, Any]:
-    """A Payment change like OpenSolar's webhook payloads."""
+    """A Payment change like OpenSolar's webhook payloads (``paid_date`` defaults to the
+    timestamp's day)."""
     return {
         "event_id": event_id or f"evt-{next(_ids)}",
         "timestamp": timestamp,
         "org_id": org_id,
         "model": "Payment",
         "model_id": model_id,
-        "event": "UPDATE",
+        "event": event,
         "fields": {
             "invoice_id": invoice_id,
             "amount": amount,
-            "currency": "AUD",
+            "currency": currency,
             "status": status,
-            "paid_date": timestamp[:10] if not timestamp.isdigit() else "2026-11-22",
+            "paid_date": paid_date or (timestamp[:10] if not timestamp.isdigit() else "2026-11-22"),
             "reference": reference,
         },
     }

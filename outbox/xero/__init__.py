@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from outbox.xero.client import (
     API_PREFIX,
-    CallRecord,
     Element,
     Limits,
+    Owners,
     TokenProvider,
     XeroClient,
     XeroConnections,
-    response_summary,
 )
 from outbox.xero.errors import (
     XeroAuthError,
@@ -37,6 +36,7 @@ from outbox.xero.identity import (
     TokenSet,
     XeroIdentity,
 )
+from outbox.xero.records import CallRecord, Split, response_summary, views
 from outbox.xero.wire import dumps, idempotency_key, loads
 
 __all__ = [
@@ -49,6 +49,8 @@ __all__ = [
     "Element",
     "IdentityUrls",
     "Limits",
+    "Owners",
+    "Split",
     "Tenant",
     "TokenProvider",
     "TokenSet",
@@ -70,4 +72,5 @@ __all__ = [
     "loads",
     "response_summary",
     "validation_messages",
+    "views",
 ]

@@ -1,16 +1,19 @@
 """The Xero Accounting API client: httpx calls for the operations we use, for one tenant.
 
 Every call is reported to ``on_call`` as a ``CallRecord`` (operation, idempotency key, a summary of
-the request and of Xero's answer, status and duration) so the ledger can record it; tokens and
-other headers are never part of a record. The limits Xero reports in its ``X-*-Remaining``
-headers go to ``on_limits``. Failures raise the classified errors of ``outbox.xero.errors``.
+the request and of Xero's answer, status and duration, and which documents each part of it was
+for) so the ledger can record it on exactly those documents; tokens and other headers are never
+part of a record. The limits Xero reports in its ``X-*-Remaining`` headers go to ``on_limits``.
+Failures raise the classified errors of ``outbox.xero.errors``.
+
+``owners`` arguments name the ledger documents a call (or each of its entries) serves.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +29,7 @@ from outbox.xero.errors import (
     element_errors,
 )
 from outbox.xero.identity import IdentityUrls, XeroIdentity
+from outbox.xero.records import INDEX, CallRecord, Split, response_summary
 from outbox.xero.wire import dumps, loads
 
 API_PREFIX = "/api.xro/2.0"
@@ -59,37 +63,6 @@ class Element:
         )
 
 
-@dataclass
-class CallRecord:
-    """One HTTP call to Xero, as the ledger records it (never tokens or headers)."""
-
-    operation: str
-    method: str
-    path: str
-    idempotency_key: str | None
-    request: dict[str, Any]
-    status: int | None = None
-    outcome: str = ""
-    response: dict[str, Any] = field(default_factory=dict)
-    duration_ms: float = 0.0
-    at: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """The record as plain JSON data."""
-        return {
-            "operation": self.operation,
-            "method": self.method,
-            "path": self.path,
-            "idempotency_key": self.idempotency_key,
-            "request": self.request,
-            "status": self.status,
-            "outcome": self.outcome,
-            "response": self.response,
-            "duration_ms": self.duration_ms,
-            "at": self.at,
-        }
-
-
 def _int_header(headers: httpx.Headers, name: str) -> int | None:
     value = headers.get(name)
     try:
@@ -100,6 +73,28 @@ def _int_header(headers: httpx.Headers, name: str) -> int | None:
 
 TokenProvider = Callable[[bool], str | None]
 """Returns the access token to use (``True`` asks for a refreshed one), or None for none."""
+Owners = Sequence[Sequence[str]]
+"""The documents each entry of a call is for, in the order of the entries."""
+
+
+def _split(
+    key: str,
+    owners: Owners,
+    match: str = INDEX,
+    *,
+    param: str | None = None,
+    render: Callable[[Sequence[Any]], str] | None = None,
+) -> Split:
+    return Split(key, tuple(tuple(o) for o in owners), match, None, param, render)
+
+
+def _where(field: str) -> Callable[[Sequence[Any]], str]:
+    """Renders a lookup's ``where`` from its terms: ``Field=="a" OR Field=="b"``."""
+
+    def render(terms: Sequence[Any]) -> str:
+        return " OR ".join(f'{field}=="{_quote(str(t))}"' for t in terms)
+
+    return render
 
 
 class XeroClient:
@@ -147,6 +142,8 @@ class XeroClient:
         body: Any = None,
         key: str | None = None,
         summary: dict[str, Any] | None = None,
+        owners: Sequence[str] = (),
+        split: Split | None = None,
     ) -> Any:
         write = method in ("PUT", "POST")
         query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
@@ -157,6 +154,9 @@ class XeroClient:
             idempotency_key=key,
             request=summary or {},
             at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            owners=tuple(owners),
+            split=split,
+            params=dict(params or {}),
         )
         content = dumps(body).encode() if body is not None else None
         refreshed = False
@@ -272,17 +272,46 @@ class XeroClient:
         items = data.get(collection) if isinstance(data, Mapping) else None
         return [dict(i) for i in items or [] if isinstance(i, Mapping)]
 
-    def get(self, operation: str, path: str, params: Mapping[str, str] | None = None) -> Any:
+    def get(
+        self,
+        operation: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        owners: Sequence[str] = (),
+    ) -> Any:
         """Any GET on the Accounting API (``path`` under ``/api.xro/2.0``), parsed with decimals.
 
         Used for reads the named methods do not cover (listing pages for reconciliation, the
         chart of accounts); failures raise the classified ``XeroError``s."""
-        return self._call(operation, "GET", path, params=params, summary=dict(params or {}))
+        return self._call(
+            operation, "GET", path, params=params, summary=dict(params or {}), owners=owners
+        )
+
+    # the organisation -------------------------------------------------------------------------
+
+    def organisation(self, owners: Sequence[str] = ()) -> dict[str, Any]:
+        """The Xero organisation (its name, base currency, lock dates)."""
+        return self._first(
+            self._call("get_organisation", "GET", "/Organisation", owners=owners), "Organisations"
+        )
+
+    def currencies(self, owners: Sequence[str] = ()) -> list[str]:
+        """The currency codes the organisation has enabled."""
+        data = self._call("get_currencies", "GET", "/Currencies", owners=owners)
+        return [str(c.get("Code")) for c in self._all(data, "Currencies") if c.get("Code")]
+
+    def tax_rates(self, owners: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The organisation's tax rates."""
+        return self._all(self._call("get_tax_rates", "GET", "/TaxRates", owners=owners), "TaxRates")
+
+    def accounts(self, owners: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The organisation's chart of accounts."""
+        return self._all(self._call("list_accounts", "GET", "/Accounts", owners=owners), "Accounts")
 
     # contacts ---------------------------------------------------------------------------------
 
     def find_contacts(
-        self, *, email: str | None = None, name: str | None = None
+        self, *, email: str | None = None, name: str | None = None, owners: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
         """Active contacts whose email (or name) equals the one given, case-insensitively."""
         if email:
@@ -297,20 +326,51 @@ class XeroClient:
             "/Contacts",
             params={"where": where},
             summary={"email": email, "name": name},
+            owners=owners,
         )
         return self._all(data, "Contacts")
 
-    def find_contacts_by_emails(self, emails: list[str]) -> list[dict[str, Any]]:
+    def find_contacts_by_emails(
+        self, emails: list[str], owners: Owners | None = None
+    ) -> list[dict[str, Any]]:
         """Active contacts whose email is any of ``emails`` (one call: a ``where`` with ORs)."""
         if not emails:
             return []
-        where = " OR ".join(f'EmailAddress=="{_quote(e)}"' for e in emails)
+        render = _where("EmailAddress")
         data = self._call(
-            "find_contacts", "GET", "/Contacts", params={"where": where}, summary={"emails": emails}
+            "find_contacts",
+            "GET",
+            "/Contacts",
+            params={"where": render(emails)},
+            summary={"emails": emails},
+            split=_split(
+                "emails", owners or [[]] * len(emails), "EmailAddress", param="where", render=render
+            ),
         )
         return self._all(data, "Contacts")
 
-    def create_contacts(self, bodies: list[dict[str, Any]], key: str) -> list[Element]:
+    def find_contacts_by_names(
+        self, names: list[str], owners: Owners | None = None
+    ) -> list[dict[str, Any]]:
+        """Active contacts whose name is any of ``names`` (one call)."""
+        if not names:
+            return []
+        render = _where("Name")
+        data = self._call(
+            "find_contacts",
+            "GET",
+            "/Contacts",
+            params={"where": render(names)},
+            summary={"names": names},
+            split=_split(
+                "names", owners or [[]] * len(names), "Name", param="where", render=render
+            ),
+        )
+        return self._all(data, "Contacts")
+
+    def create_contacts(
+        self, bodies: list[dict[str, Any]], key: str, owners: Owners | None = None
+    ) -> list[Element]:
         """Create several contacts in one call; one outcome per contact, in order."""
         data = self._call(
             "create_contacts",
@@ -319,11 +379,17 @@ class XeroClient:
             params={"summarizeErrors": "false"},
             body={"Contacts": bodies},
             key=key,
-            summary={"names": [b.get("Name") for b in bodies]},
+            summary={
+                "count": len(bodies),
+                "items": [{"name": b.get("Name"), "email": b.get("EmailAddress")} for b in bodies],
+            },
+            split=_split("items", owners or [[]] * len(bodies)),
         )
         return self._elements(data, "Contacts", len(bodies))
 
-    def create_contact(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+    def create_contact(
+        self, body: dict[str, Any], key: str, owners: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """Create one contact."""
         data = self._call(
             "create_contact",
@@ -333,12 +399,13 @@ class XeroClient:
             body={"Contacts": [body]},
             key=key,
             summary={"name": body.get("Name"), "email": body.get("EmailAddress")},
+            owners=owners,
         )
         return self._first(data, "Contacts")
 
     # invoices ---------------------------------------------------------------------------------
 
-    def find_invoice(self, number: str) -> dict[str, Any] | None:
+    def find_invoice(self, number: str, owners: Sequence[str] = ()) -> dict[str, Any] | None:
         """The ACCREC invoice with this number, if Xero has one (voided and deleted ones too)."""
         data = self._call(
             "find_invoice",
@@ -346,26 +413,58 @@ class XeroClient:
             "/Invoices",
             params={"InvoiceNumbers": number},
             summary={"number": number},
+            owners=owners,
         )
         found = [i for i in self._all(data, "Invoices") if i.get("Type", "ACCREC") == "ACCREC"]
         live = [i for i in found if i.get("Status") not in ("VOIDED", "DELETED")]
         candidates = live or found
         return candidates[0] if candidates else None
 
-    def find_invoices(self, numbers: list[str]) -> list[dict[str, Any]]:
-        """The ACCREC invoices with any of these numbers (one call)."""
+    def find_invoices(
+        self, numbers: list[str], owners: Owners | None = None
+    ) -> list[dict[str, Any]]:
+        """The ACCREC invoices with any of these numbers, with their lines (one call)."""
         if not numbers:
             return []
         data = self._call(
             "find_invoices",
             "GET",
             "/Invoices",
-            params={"InvoiceNumbers": ",".join(numbers)},
+            params={"InvoiceNumbers": ",".join(numbers), "page": "1"},
             summary={"numbers": numbers},
+            split=_split(
+                "numbers",
+                owners or [[]] * len(numbers),
+                "InvoiceNumber",
+                param="InvoiceNumbers",
+                render=lambda terms: ",".join(map(str, terms)),
+            ),
         )
         return [i for i in self._all(data, "Invoices") if i.get("Type", "ACCREC") == "ACCREC"]
 
-    def create_invoices(self, bodies: list[dict[str, Any]], key: str) -> list[Element]:
+    def get_invoices(self, ids: list[str], owners: Owners | None = None) -> list[dict[str, Any]]:
+        """The invoices with these InvoiceIDs, with their lines (one call)."""
+        if not ids:
+            return []
+        data = self._call(
+            "get_invoices",
+            "GET",
+            "/Invoices",
+            params={"IDs": ",".join(ids), "page": "1"},
+            summary={"ids": ids},
+            split=_split(
+                "ids",
+                owners or [[]] * len(ids),
+                "InvoiceID",
+                param="IDs",
+                render=lambda terms: ",".join(map(str, terms)),
+            ),
+        )
+        return self._all(data, "Invoices")
+
+    def create_invoices(
+        self, bodies: list[dict[str, Any]], key: str, owners: Owners | None = None
+    ) -> list[Element]:
         """Create several invoices in one call; one outcome per invoice, in order."""
         data = self._call(
             "create_invoices",
@@ -375,17 +474,24 @@ class XeroClient:
             body={"Invoices": bodies},
             key=key,
             summary=self._batch_summary(bodies, "InvoiceNumber"),
+            split=_split("items", owners or [[]] * len(bodies)),
         )
         return self._elements(data, "Invoices", len(bodies))
 
-    def get_invoice(self, invoice_id: str) -> dict[str, Any]:
+    def get_invoice(self, invoice_id: str, owners: Sequence[str] = ()) -> dict[str, Any]:
         """One invoice by InvoiceID."""
         data = self._call(
-            "get_invoice", "GET", f"/Invoices/{invoice_id}", summary={"invoice_id": invoice_id}
+            "get_invoice",
+            "GET",
+            f"/Invoices/{invoice_id}",
+            summary={"invoice_id": invoice_id},
+            owners=owners,
         )
         return self._first(data, "Invoices")
 
-    def create_invoice(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+    def create_invoice(
+        self, body: dict[str, Any], key: str, owners: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """Create one invoice."""
         data = self._call(
             "create_invoice",
@@ -395,12 +501,29 @@ class XeroClient:
             body={"Invoices": [body]},
             key=key,
             summary=_document_summary(body, "InvoiceNumber"),
+            owners=owners,
+        )
+        return self._first(data, "Invoices")
+
+    def update_invoice(
+        self, invoice_id: str, body: dict[str, Any], key: str, owners: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Edit one invoice (its lines, dates, reference; or its status to DELETED)."""
+        data = self._call(
+            "update_invoice",
+            "POST",
+            f"/Invoices/{invoice_id}",
+            params={"unitdp": "4"},
+            body={"Invoices": [body]},
+            key=key,
+            summary={"invoice_id": invoice_id, **_document_summary(body, "InvoiceNumber")},
+            owners=owners,
         )
         return self._first(data, "Invoices")
 
     # credit notes -----------------------------------------------------------------------------
 
-    def find_credit_note(self, number: str) -> dict[str, Any] | None:
+    def find_credit_note(self, number: str, owners: Sequence[str] = ()) -> dict[str, Any] | None:
         """The credit note with this number, if Xero has one."""
         data = self._call(
             "find_credit_note",
@@ -408,12 +531,15 @@ class XeroClient:
             "/CreditNotes",
             params={"where": f'CreditNoteNumber=="{_quote(number)}"'},
             summary={"number": number},
+            owners=owners,
         )
         found = self._all(data, "CreditNotes")
         live = [c for c in found if c.get("Status") not in ("VOIDED", "DELETED")]
         return live[0] if live else None
 
-    def create_credit_note(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+    def create_credit_note(
+        self, body: dict[str, Any], key: str, owners: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """Create one credit note."""
         data = self._call(
             "create_credit_note",
@@ -423,11 +549,12 @@ class XeroClient:
             body={"CreditNotes": [body]},
             key=key,
             summary=_document_summary(body, "CreditNoteNumber"),
+            owners=owners,
         )
         return self._first(data, "CreditNotes")
 
     def allocate_credit_note(
-        self, credit_note_id: str, body: dict[str, Any], key: str
+        self, credit_note_id: str, body: dict[str, Any], key: str, owners: Sequence[str] = ()
     ) -> dict[str, Any]:
         """Allocate part of a credit note to an invoice."""
         data = self._call(
@@ -442,12 +569,13 @@ class XeroClient:
                 "invoice_id": body["Invoice"]["InvoiceID"],
                 "amount": str(body["Amount"]),
             },
+            owners=owners,
         )
         return self._first(data, "Allocations")
 
     # payments ---------------------------------------------------------------------------------
 
-    def find_payments(self, reference: str) -> list[dict[str, Any]]:
+    def find_payments(self, reference: str, owners: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Payments with this Reference (ours name the OpenSolar payment)."""
         data = self._call(
             "find_payment",
@@ -455,24 +583,36 @@ class XeroClient:
             "/Payments",
             params={"where": f'Reference=="{_quote(reference)}"'},
             summary={"reference": reference},
+            owners=owners,
         )
         return [p for p in self._all(data, "Payments") if p.get("Status") != "DELETED"]
 
-    def find_payments_by_references(self, references: list[str]) -> list[dict[str, Any]]:
+    def find_payments_by_references(
+        self, references: list[str], owners: Owners | None = None
+    ) -> list[dict[str, Any]]:
         """Payments with any of these References (one call)."""
         if not references:
             return []
-        where = " OR ".join(f'Reference=="{_quote(r)}"' for r in references)
+        render = _where("Reference")
         data = self._call(
             "find_payments",
             "GET",
             "/Payments",
-            params={"where": where},
+            params={"where": render(references)},
             summary={"references": references},
+            split=_split(
+                "references",
+                owners or [[]] * len(references),
+                "Reference",
+                param="where",
+                render=render,
+            ),
         )
         return [p for p in self._all(data, "Payments") if p.get("Status") != "DELETED"]
 
-    def create_payments(self, bodies: list[dict[str, Any]], key: str) -> list[Element]:
+    def create_payments(
+        self, bodies: list[dict[str, Any]], key: str, owners: Owners | None = None
+    ) -> list[Element]:
         """Apply several payments in one call; one outcome per payment, in order."""
         data = self._call(
             "create_payments",
@@ -492,10 +632,13 @@ class XeroClient:
                     for b in bodies
                 ],
             },
+            split=_split("items", owners or [[]] * len(bodies)),
         )
         return self._elements(data, "Payments", len(bodies))
 
-    def create_payment(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+    def create_payment(
+        self, body: dict[str, Any], key: str, owners: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """Apply one payment to an invoice."""
         data = self._call(
             "create_payment",
@@ -511,49 +654,24 @@ class XeroClient:
                 "date": body.get("Date"),
                 "reference": body.get("Reference"),
             },
+            owners=owners,
         )
         return self._first(data, "Payments")
 
-
-_ID_FIELDS: tuple[tuple[str, str], ...] = (
-    ("Contacts", "ContactID"),
-    ("Invoices", "InvoiceID"),
-    ("CreditNotes", "CreditNoteID"),
-    ("Payments", "PaymentID"),
-    ("Allocations", "AllocationID"),
-)
-_SUMMARY_FIELDS: tuple[str, ...] = (
-    "InvoiceNumber",
-    "Reference",
-    "CreditNoteNumber",
-    "Name",
-    "Status",
-    "StatusAttributeString",
-    "Total",
-    "Amount",
-    "AmountDue",
-    "RemainingCredit",
-)
-
-
-def response_summary(data: Any) -> dict[str, Any]:
-    """Xero ids, numbers, statuses and amounts from a response (at most 50 per collection)."""
-    summary: dict[str, Any] = {}
-    if not isinstance(data, Mapping):
-        return summary
-    for collection, id_field in _ID_FIELDS:
-        items = data.get(collection)
-        if not isinstance(items, list):
-            continue
-        summary[collection] = [
-            {
-                key: str(item[key])
-                for key in (id_field, *_SUMMARY_FIELDS)
-                if isinstance(item, Mapping) and item.get(key) is not None
-            }
-            for item in items[:50]
-        ]
-    return summary
+    def delete_payment(
+        self, payment_id: str, key: str, owners: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Delete a payment (Xero's only change to a payment)."""
+        data = self._call(
+            "delete_payment",
+            "POST",
+            f"/Payments/{payment_id}",
+            body={"Status": "DELETED"},
+            key=key,
+            summary={"payment_id": payment_id, "status": "DELETED"},
+            owners=owners,
+        )
+        return self._first(data, "Payments")
 
 
 def _quote(value: str) -> str:

@@ -281,6 +281,7 @@ def test_nothing_else_is_reported(reports):
         "unexpected": 1,
         "total_differs": 1,
         "amount_due_differs": 0,
+        "unexplained": 0,
     }
 
 

@@ -23,6 +23,7 @@ from outbox.reconcile import (
     REMOVED,
     TOTAL_DIFFERS,
     UNEXPECTED,
+    UNEXPLAINED,
     VOIDED,
     Comparison,
     LedgerInvoice,
@@ -327,7 +328,34 @@ def test_the_summary_counts_every_category():
         UNEXPECTED,
         TOTAL_DIFFERS,
         AMOUNT_DUE_DIFFERS,
+        UNEXPLAINED,
     }
+
+
+def test_a_payment_on_a_ledger_invoice_that_no_document_explains_is_unexplained():
+    by_hand = _payment("p9", reference="bank transfer", amount=D("50.00"))
+    snapshot = _snapshot(_invoice(amount_due=D("60.00")), by_hand)
+
+    found = _compare(snapshot, _ledger_invoice())
+
+    assert (UNEXPLAINED, "payment", "p9") in found
+    assert _compare(snapshot, _ledger_invoice(), owners={"p9": Owner("a", "payment:9", "9")}) != (
+        found
+    ), "a payment syncledger made is not unexplained"
+
+
+def test_a_credit_note_for_a_ledger_invoices_contact_that_no_document_explains_is_unexplained():
+    credit = XeroCreditNote(
+        "cn9", "CN-HAND", "AUTHORISED", D("110.00"), D("110.00"), None, contact_id="c1"
+    )
+    elsewhere = XeroCreditNote(
+        "cn8", "CN-OTHER", "AUTHORISED", D("5.00"), D("5.00"), None, contact_id="c7"
+    )
+    snapshot = _snapshot(_invoice(amount_due=D("110.00")), credit, elsewhere)
+
+    found = _compare(snapshot, _ledger_invoice())
+
+    assert found == [(UNEXPLAINED, "credit_note", "cn9")], "another customer's credit is not ours"
 
 
 # reading Xero -----------------------------------------------------------------------------------

@@ -125,7 +125,10 @@ def test_disconnect_revokes_and_records_it(oauth_cli, oauth_sandbox):
     assert "disconnected" in result.stdout
     assert '"connected": false' in oauth_cli("config", "show", "42", "--json").stdout
     oauth_cli.ingest(ndjson(invoice_change(7, timestamp="2026-11-26T00:00:00Z")))
-    assert oauth_cli.status_of("invoice:7")["status"] == "Not Attempted"
+    waiting = oauth_cli.status_of("invoice:7")
+    # activity while disconnected waits for the reconnection (nothing is sent meanwhile)
+    assert waiting["status"] == "Pending" and "syncledger connect 42" in waiting["reason"]
+    assert oauth_sandbox.state()["invoices"] == []
 
 
 def test_connect_without_a_secret_key_says_how_to_set_one(oauth_sandbox, cli):

@@ -141,7 +141,9 @@ def test_payment_is_applied_and_reduces_the_amount_due(connected, sandbox):
     assert connected.status_of("payment:3001")["status"] == "Synced"
 
 
-def test_payment_before_its_invoice_is_synced_waits_then_syncs(connected, sandbox):
+def test_payment_waiting_for_a_failed_invoice_is_failed_with_it_then_syncs_after_it(
+    connected, sandbox
+):
     lines = [invoice_change()["fields"]["line_items"][0], INCENTIVE]
     connected.ingest(
         ndjson(
@@ -151,9 +153,10 @@ def test_payment_before_its_invoice_is_synced_waits_then_syncs(connected, sandbo
     )
     connected("relay", "--until-idle")
 
-    waiting = connected.status_of("payment:3001")
-    assert waiting["status"] == "Pending"
-    assert waiting["reason"].startswith("waiting for invoice INV-00019")
+    blocked = connected.status_of("payment:3001")
+    assert blocked["status"] == "Failed", "nothing moves until someone fixes the invoice"
+    assert blocked["error"].startswith("waiting for invoice INV-00019, which is Failed: Missing")
+    assert "sent automatically once the invoice is synced" in blocked["action"]
     assert sandbox.state()["payments"] == []
 
     connected("config", "map-account", "42", "incentives", "260")

@@ -83,7 +83,10 @@ def test_a_crash_between_xeros_answer_and_the_recorded_outcome_is_adopted_on_res
     document = system.ledger.document(UUID(message.doc_id))
     org = system.ledger.organisation("42")
     client = system.xero_client(org, lambda call: None)
-    Delivery(system.ledger, client, world.tenant_id).run(message, document, org)  # then "crash"
+    delivery = Delivery(
+        system.ledger, client, world.tenant_id, numbers=system.outbox_store.number_users
+    )
+    delivery.run(message, document, org)  # then "crash"
     assert len(world.state()["invoices"]) == 1
 
     system.outbox_store.release_all("crashed-relay")

@@ -1,8 +1,8 @@
 """Out-of-order and inconsistent histories through the real CLI and a real sandbox: a payment
 for an invoice not received yet waits and says why, a cancellation of an unknown invoice sends
 nothing (nor does the invoice's older "sent" arriving after it), a change older than the one
-applied is recorded but not applied, and amounts changed on an invoice already in Xero make it
-Failed with guidance (Xero keeps what was sent; retry is refused)."""
+applied is recorded but not applied, and amounts changed on an invoice already in Xero (with no
+payment applied) update the invoice in Xero."""
 
 from __future__ import annotations
 
@@ -101,15 +101,14 @@ def test_out_of_order_and_inconsistent_histories_wait_ignore_or_fail_with_the_re
     assert held["total"] == "5000.00"
 
     amended = now["invoice:5001"]
-    assert amended["status"] == "Failed"
-    assert "cancel this invoice in OpenSolar and issue a new one" in amended["error"]
+    assert amended["status"] == "Synced" and amended["amount"] == "5500.00"
     [held] = invoices(sandbox, "INV-5001")
-    assert held["total"] == "5000.00", "Xero keeps the invoice as it was sent"
-    refused = cli("retry", "invoice:5001", ok=False)
-    assert refused.returncode == 1 and "cancel this invoice in OpenSolar" in (
-        refused.stdout + refused.stderr
-    )
-    assert "Traceback" not in refused.stderr
+    assert held["total"] == "5500.00", "Xero's invoice was updated in place"
+    assert [e["type"] for e in events(cli, "invoice:5001")][-3:] == [
+        "Invoice.Amended",
+        "Invoice.SyncRequested",
+        "Invoice.SyncSucceeded",
+    ]
 
     assert now["invoice:1042"]["status"] == now["payment:3001"]["status"] == "Synced"
     [payment] = sandbox.state()["payments"]

@@ -101,17 +101,79 @@ def test_a_line_without_a_tax_rate_leaves_the_tax_type_to_the_account():
     assert "TaxType" not in body["LineItems"][0]
 
 
-def test_credit_note_mirrors_the_invoice_lines():
-    sent = fields()
+def test_credit_note_mirrors_the_invoice_as_xero_holds_it():
+    held = {
+        "InvoiceID": "i-1",
+        "CurrencyCode": "NZD",
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [
+            {
+                "Description": "PV",
+                "Quantity": 1,
+                "UnitAmount": Decimal("9900.00"),
+                "AccountCode": "200",
+                "TaxType": "OUTPUT",
+                "LineItemID": "x",
+                "LineAmount": 1,
+            },
+            {
+                "Description": "Rounding",
+                "Quantity": 1,
+                "UnitAmount": Decimal("-0.01"),
+                "AccountCode": "860",
+            },
+        ],
+    }
 
-    body = credit_note_payload(sent, org(sales="200", discounts="200"), "c", date(2026, 11, 30))
+    body = credit_note_payload(held, "INV-1042-2", "c", date(2026, 11, 30))
 
     assert body["Type"] == "ACCRECCREDIT" and body["Status"] == "AUTHORISED"
-    assert body["CreditNoteNumber"] == "CN-INV-1042"
-    assert [line["UnitAmount"] for line in body["LineItems"]] == [
-        Decimal("9900.00"),
-        Decimal("-250.00"),
+    assert body["CreditNoteNumber"] == "CN-INV-1042-2"
+    assert (body["CurrencyCode"], body["LineAmountTypes"]) == ("NZD", "Exclusive")
+    assert body["LineItems"] == [
+        {
+            "Description": "PV",
+            "Quantity": 1,
+            "UnitAmount": Decimal("9900.00"),
+            "AccountCode": "200",
+            "TaxType": "OUTPUT",
+        },
+        {
+            "Description": "Rounding",
+            "Quantity": 1,
+            "UnitAmount": Decimal("-0.01"),
+            "AccountCode": "860",
+        },
     ]
+
+
+def test_long_names_numbers_and_references_are_shortened_to_xeros_limits():
+    from domain.mapping import contact_name, credit_note_number, payment_reference
+    from domain.opensolar import Customer
+
+    customer = Customer("9", "N" * 239, "someone@example.com")
+
+    named = contact_name(customer, customer.email)
+
+    assert len(named) == 255 and named.endswith(" (someone@example.com)")
+    assert named.startswith("N" * 200) and "…" in named
+    assert len(credit_note_number("9" * 255)) == 255
+    payment = parse_change(json.dumps(payment_change(reference="R" * 255))).fields
+    reference = payment_reference(payment, "3001")
+    assert len(reference) <= 255 and reference.endswith("(OpenSolar payment 3001)")
+
+
+def test_an_invoice_carries_a_link_naming_its_ledger_document():
+    from domain.mapping import document_url, marked_document
+
+    url = document_url("6f4b1c9e-3f5a-5d7e-9a51-0c1b2d3e4f50", "1042")
+    body = invoice_payload(
+        fields(), org(sales="200", discounts="200"), "c", date(2026, 1, 1), url=url
+    )
+
+    assert "xero" not in body["Url"].lower()
+    assert marked_document(body["Url"]) == "6f4b1c9e-3f5a-5d7e-9a51-0c1b2d3e4f50"
+    assert marked_document("https://example.com/invoice/1") is None
 
 
 def test_payment_needs_a_payment_account():

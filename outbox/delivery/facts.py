@@ -1,0 +1,86 @@
+"""What deliveries need to know of a Xero organisation's settings: its base and enabled
+currencies, and its tax table (rates, and each account's default tax type).
+
+Read from Xero when first needed, kept per tenant for a few minutes, and read again at once when a
+document needs something the kept copy lacks (a currency just enabled in Xero), so a refusal is
+never based on stale settings. Shared by all deliveries of one relay (thread-safe).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from domain.money import TaxTable
+from outbox.xero import XeroClient
+
+KEEP_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Currencies:
+    """A Xero organisation's base currency and the currencies it has enabled."""
+
+    base: str
+    enabled: frozenset[str]
+
+    def allows(self, code: str) -> bool:
+        return code == self.base or code in self.enabled
+
+    def describe(self) -> str:
+        others = sorted(self.enabled - {self.base})
+        return f"base currency {self.base}" + (
+            f", also enabled: {', '.join(others)}" if others else ", no other currency enabled"
+        )
+
+
+class XeroFacts:
+    """Per-tenant settings read from Xero, kept for ``keep`` seconds."""
+
+    def __init__(
+        self, keep: float = KEEP_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.keep = keep
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._currencies: dict[str, tuple[float, Currencies]] = {}
+        self._taxes: dict[str, tuple[float, TaxTable]] = {}
+
+    def currencies(
+        self, tenant: str, client: XeroClient, owners: Sequence[str], *, fresh: bool = False
+    ) -> Currencies:
+        """The tenant's currencies (read from Xero when not kept, too old, or ``fresh``)."""
+        with self._lock:
+            kept = self._currencies.get(tenant)
+        if kept is not None and not fresh and self.clock() - kept[0] < self.keep:
+            return kept[1]
+        organisation = client.organisation(owners)
+        base = str(organisation.get("BaseCurrency") or "")
+        found = Currencies(base, frozenset(client.currencies(owners)) | {base})
+        with self._lock:
+            self._currencies[tenant] = (self.clock(), found)
+        return found
+
+    def taxes(self, tenant: str, client: XeroClient, owners: Sequence[str]) -> TaxTable:
+        """The tenant's tax rates and each account's default tax type."""
+        with self._lock:
+            kept = self._taxes.get(tenant)
+        if kept is not None and self.clock() - kept[0] < self.keep:
+            return kept[1]
+        rates = {
+            str(r.get("TaxType", "")).upper(): Decimal(str(r.get("EffectiveRate", "0")))
+            for r in client.tax_rates(owners)
+            if r.get("TaxType")
+        }
+        defaults = {
+            str(a.get("Code", "")).casefold(): str(a.get("TaxType"))
+            for a in client.accounts(owners)
+            if a.get("Code") and a.get("TaxType")
+        }
+        table = TaxTable(rates, defaults)
+        with self._lock:
+            self._taxes[tenant] = (self.clock(), table)
+        return table
