@@ -138,6 +138,9 @@ class Document(Aggregate):
         operation: str
         reason: str
         depends_on: str | None
+        group: str | None = None
+        """The invoice (ledger id) the delivery belongs with: deliveries of one invoice and its
+        payments never run at the same time."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.open_request = Request(
@@ -152,6 +155,9 @@ class Document(Aggregate):
         operation: str
         reason: str
         depends_on: str | None
+        group: str | None = None
+        """The invoice (ledger id) the delivery belongs with: deliveries of one invoice and its
+        payments never run at the same time."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.open_request = Request(
@@ -372,6 +378,7 @@ class Document(Aggregate):
             operation=operation,
             reason=reason,
             depends_on=self.dependency(operation),
+            group=self.group(operation),
         )
 
     def refuse(self, operation: str, error: str, category: str, action: str) -> None:
@@ -410,6 +417,10 @@ class Document(Aggregate):
         """The document a delivery must wait for (a payment waits for its invoice)."""
         return None
 
+    def group(self, operation: str) -> str:
+        """The invoice (ledger id) a delivery belongs with (an invoice's own id)."""
+        return str(self.id)
+
     def check_retry(self, operation: str, policy: Policy) -> None:
         """Raise ``InvalidRequestError`` if a retry of ``operation`` could never proceed."""
         if self.in_other_tenant(policy):
@@ -433,6 +444,7 @@ class Document(Aggregate):
             operation=outcome.operation,
             reason=reason,
             depends_on=self.dependency(outcome.operation),
+            group=self.group(outcome.operation),
         )
 
     def _retry_if_changed(self, operation: str, reason: str) -> None:
@@ -449,6 +461,7 @@ class Document(Aggregate):
                 operation=operation,
                 reason=reason,
                 depends_on=self.dependency(operation),
+                group=self.group(operation),
             )
 
     def record_success(
@@ -976,6 +989,14 @@ class Payment(Document):
         invoice = self.invoice_document
         return str(invoice) if invoice is not None else None
 
+    def group(self, operation: str) -> str:
+        """A payment is delivered with the invoice it is applied to (a deletion) or is for."""
+        held = self.sent_fields
+        if operation == OP_PAYMENT_DELETE and held is not None:
+            return str(document_id(self.org_id, INVOICE, held.invoice_id))
+        invoice = self.invoice_document
+        return str(invoice) if invoice is not None else str(self.id)
+
     @property
     def invoice_document(self) -> UUID | None:
         """The aggregate id of the invoice this payment is against now."""
@@ -1121,6 +1142,7 @@ class Payment(Document):
                 operation=OP_PAYMENT,
                 reason=reason,
                 depends_on=self.dependency(OP_PAYMENT),
+                group=self.group(OP_PAYMENT),
             )
 
 

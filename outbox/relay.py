@@ -490,6 +490,7 @@ class Relay:
             first.org,
             first.operation,
             self.settings.batch_size - 1,
+            first.group,
         )
 
     def _lease(self, org: str) -> bool:

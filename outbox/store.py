@@ -46,6 +46,8 @@ class Message:
     last_error: str | None
     claims: int
     requested_at: float
+    group: str = ""
+    """The invoice (ledger id) the delivery belongs with."""
 
     @property
     def uncertain(self) -> bool:
@@ -87,6 +89,7 @@ class OutboxWriteBatch(ABC):
         position: int,
         waits_for: str | None,
         requested_at: float,
+        group: str | None = None,
     ) -> None:
         """Insert a message (ignored if one exists for the same document and request)."""
 
@@ -137,15 +140,24 @@ class OutboxStore(ABC):
         orgs_only: tuple[str, ...] | None = None,
     ) -> Message | None:
         """Claim the next due message (oldest first; never a document's later message while an
-        earlier one is open; never one of an organisation whose connection is lost; only of
-        ``orgs_only`` when given), or None."""
+        earlier one is open; never one of an organisation whose connection is lost; never one
+        whose group, an invoice and its payments, another claim holds; only of ``orgs_only``
+        when given), or None."""
 
     @abstractmethod
     def claim_more(
-        self, owner: str, now: float, lease: float, org: str, operation: str, limit: int
+        self,
+        owner: str,
+        now: float,
+        lease: float,
+        org: str,
+        operation: str,
+        limit: int,
+        group: str | None = None,
     ) -> list[Message]:
         """Claim up to ``limit`` more due messages of one organisation and operation (to send
-        together in one batch), oldest first."""
+        together in one batch), oldest first; never one of a group another claim holds, but
+        ``group`` (the first message's)."""
 
     @abstractmethod
     def release(self, message_id: int, owner: str) -> None:

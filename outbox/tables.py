@@ -6,6 +6,7 @@ same message; on SQLite the write transaction itself is exclusive).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -57,8 +58,10 @@ def _ddl(db: Database) -> list[str]:
             claimed_until DOUBLE PRECISION,
             claims INTEGER NOT NULL DEFAULT 0,
             requested_at DOUBLE PRECISION NOT NULL,
+            group_id TEXT NOT NULL,
             UNIQUE (doc_id, request_version)
         )""",
+        "CREATE INDEX IF NOT EXISTS outbox_messages_group ON outbox_messages (group_id, state)",
         "CREATE INDEX IF NOT EXISTS outbox_messages_open ON outbox_messages (state, position)",
         "CREATE INDEX IF NOT EXISTS outbox_messages_doc ON outbox_messages (doc_id, position)",
         "CREATE INDEX IF NOT EXISTS outbox_messages_waits ON outbox_messages (waits_for)",
@@ -79,7 +82,7 @@ def _ddl(db: Database) -> list[str]:
 
 _COLUMNS = (
     "id, doc_id, org, kind, operation, request_version, position, state, waits_for, not_before, "
-    "attempts, look_first, last_error, claims, requested_at"
+    "attempts, look_first, last_error, claims, requested_at, group_id"
 )
 _OPEN = "('ready', 'waiting')"
 
@@ -101,6 +104,7 @@ def _message(values: Any) -> Message:
         last_error,
         claims,
         requested_at,
+        group_id,
     ) = values
     return Message(
         id=id_,
@@ -118,6 +122,7 @@ def _message(values: Any) -> Message:
         last_error=last_error,
         claims=claims,
         requested_at=requested_at,
+        group=group_id,
     )
 
 
@@ -183,11 +188,12 @@ class _WriteBatch(OutboxWriteBatch):
         position: int,
         waits_for: str | None,
         requested_at: float,
+        group: str | None = None,
     ) -> None:
         self.conn.send(
             "INSERT INTO outbox_messages (doc_id, org, kind, operation, "
-            "request_version, position, state, waits_for, requested_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (doc_id, request_version) DO NOTHING",
+            "request_version, position, state, waits_for, requested_at, group_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (doc_id, request_version) DO NOTHING",
             (
                 doc_id,
                 org,
@@ -198,6 +204,7 @@ class _WriteBatch(OutboxWriteBatch):
                 WAITING if waits_for else READY,
                 waits_for,
                 requested_at,
+                group or doc_id,
             ),
         )
 
@@ -241,7 +248,10 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.upgrade("SELECT org, number_key, doc_id, position FROM outbox_numbers WHERE 1=0")
+        self.upgrade(
+            "SELECT n.org, n.number_key, n.doc_id, n.position, m.group_id "
+            "FROM outbox_numbers n, outbox_messages m WHERE 1=0"
+        )
         db.script(_ddl(db))
 
     tracking = TRACKING
@@ -253,7 +263,12 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
             yield _WriteBatch(tx, position)
 
     @staticmethod
-    def _due_clause(orgs_excluded: tuple[str, ...]) -> tuple[str, list[Any]]:
+    def _due_clause(
+        orgs_excluded: tuple[str, ...], now: float | None = None, allow_group: str | None = None
+    ) -> tuple[str, list[Any]]:
+        """Messages that may be claimed: ready, the first open one of their document, of a
+        connected organisation, and (with ``now``) of no group another claim holds (deliveries
+        of one invoice and its payments never run at the same time) but ``allow_group``."""
         sql = (
             "m.state='ready' AND NOT EXISTS (SELECT 1 FROM outbox_messages e "
             f"WHERE e.doc_id=m.doc_id AND e.position<m.position AND e.state IN {_OPEN}) "
@@ -261,6 +276,13 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
             "WHERE o.org=m.org AND o.connected=0)"
         )
         params: list[Any] = []
+        if now is not None:
+            sql += (
+                " AND (m.group_id=? OR NOT EXISTS (SELECT 1 FROM outbox_messages g "
+                f"WHERE g.group_id=m.group_id AND g.id<>m.id AND g.state IN {_OPEN} "
+                "AND g.claimed_until IS NOT NULL AND g.claimed_until>=?))"
+            )
+            params.extend([allow_group or "", now])
         if orgs_excluded:
             sql += f" AND m.org NOT IN ({', '.join('?' for _ in orgs_excluded)})"
             params.extend(orgs_excluded)
@@ -276,7 +298,7 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
     ) -> Message | None:
         if orgs_only is not None and not orgs_only:
             return None
-        due, params = self._due_clause(orgs_excluded)
+        due, params = self._due_clause(orgs_excluded, now)
         if orgs_only is not None:
             due += f" AND m.org IN ({', '.join('?' for _ in orgs_only)})"
             params = [*params, *orgs_only]
@@ -296,14 +318,21 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
                 "WHERE id=?",
                 (owner, now + lease, message.id),
             )
-        return _message((*found[:-2], message.claims + 1, found[-1]))
+        return dataclasses.replace(message, claims=message.claims + 1)
 
     def claim_more(
-        self, owner: str, now: float, lease: float, org: str, operation: str, limit: int
+        self,
+        owner: str,
+        now: float,
+        lease: float,
+        org: str,
+        operation: str,
+        limit: int,
+        group: str | None = None,
     ) -> list[Message]:
         if limit <= 0:
             return []
-        due, params = self._due_clause(())
+        due, params = self._due_clause((), now, group)
         with self.db.write() as conn:
             found = conn.all(
                 f"SELECT {_COLUMNS} FROM outbox_messages m WHERE {due} "
@@ -320,7 +349,10 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
                 "WHERE id=?",
                 [(owner, now + lease, row[0]) for row in found],
             )
-        return [_message((*row[:-2], row[-2] + 1, row[-1])) for row in found]
+        return [
+            dataclasses.replace(message, claims=message.claims + 1)
+            for message in map(_message, found)
+        ]
 
     def release(self, message_id: int, owner: str) -> None:
         with self.db.write() as conn:

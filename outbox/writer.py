@@ -101,6 +101,7 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
             position,
             waits_for,
             event.timestamp.timestamp(),
+            event.group,
         )
     elif isinstance(event, Document.SyncSucceeded):
         batch.finish(doc_id, event.request_version, DONE, None)

@@ -236,7 +236,12 @@ def new_row(event: Document.Received, kind: str) -> StatusRow:
 
 
 def next_row(row: StatusRow, event: Any) -> StatusRow:
-    """The row after one event of its document (pure; the heart of the status rules)."""
+    """The row after one event of its document (pure; the heart of the status rules). A row
+    shown blocked by its invoice is moved on from what it is itself (Pending)."""
+    if row.blocked:
+        row = dataclasses.replace(
+            row, status=PENDING, error=None, action=None, category=None, blocked=False
+        )
     row = dataclasses.replace(row, updated_at=_iso(event.timestamp))
     if isinstance(event, Invoice.Issued):
         return dataclasses.replace(

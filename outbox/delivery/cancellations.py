@@ -24,6 +24,7 @@ from domain.documents import (
     DELETED_IN_XERO,
     DRAFT_DELETED,
     OP_PAYMENT,
+    OP_PAYMENT_DELETE,
     VOIDED_IN_XERO,
     Invoice,
 )
@@ -104,18 +105,16 @@ class Cancellations:
         return results
 
     def _payments_on_their_way(self, invoice: Invoice) -> str:
-        """The payments of the invoice that will reach Xero without anyone acting."""
+        """The payments of the invoice that Xero will see change without anyone acting (applied,
+        or deleted to be applied again): the credit note takes what is due after them."""
         waiting = []
         for doc_id in invoice.payments:
             payment = self.ctx.payment(doc_id)
             request = payment.open_request if payment is not None else None
             if (
                 payment is not None
-                and payment.is_paid
-                and not payment.in_xero
                 and request is not None
-                and request.operation == OP_PAYMENT
-                and payment.invoice_document == invoice.id
+                and request.operation in (OP_PAYMENT, OP_PAYMENT_DELETE)
             ):
                 waiting.append(payment.reference)
         return ", ".join(waiting)

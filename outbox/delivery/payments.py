@@ -15,8 +15,16 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from domain.documents import BLOCKED, FOLLOWS_INVOICE, WITHDRAWN_UNSENT, Invoice, Payment
+from domain.documents import (
+    BLOCKED,
+    FOLLOWS_INVOICE,
+    INVOICE,
+    WITHDRAWN_UNSENT,
+    Invoice,
+    Payment,
+)
 from domain.errors import MappingError
+from domain.ids import document_id
 from domain.mapping import payment_payload, payment_reference, payment_tag
 from domain.money import cents
 from domain.opensolar import PaymentFields
@@ -218,6 +226,19 @@ class Payments:
         if not payment.differs_from_xero():
             return Skipped("back to what Xero holds; nothing to send")
         xero_id = payment.xero_payment_id
+        held = payment.sent_fields
+        applied_to = (
+            ctx.invoice(document_id(payment.org_id, INVOICE, held.invoice_id)) if held else None
+        )
+        if applied_to is not None and applied_to.cancellation is not None:
+            return Refused(
+                f"{payment.reference} changed in OpenSolar, but it is applied in Xero to invoice "
+                f"{applied_to.xero_number or applied_to.number}, which was cancelled there "
+                "since: deleting it would leave money due on a cancelled invoice",
+                BLOCKED,
+                "adjust the payment and the credit note in Xero by hand (refund the customer "
+                "what they overpaid)",
+            )
         body = {"Status": "DELETED"}
         try:
             ctx.client.delete_payment(
