@@ -880,24 +880,6 @@ class Invoice(Document):
         if operation == OP_INVOICE and self.in_xero:
             raise InvalidRequestError(f"{self.reference} is already in Xero")
 
-    def request_retry(
-        self, reason: str = "retry requested", policy: Policy = NO_CONNECTION
-    ) -> None:
-        """Ask for the failed delivery to be tried again; an invoice cancelled meanwhile is
-        cancelled in Xero instead of being updated."""
-        outcome = self.last_outcome
-        if (
-            outcome is not None
-            and not outcome.succeeded
-            and outcome.operation == OP_INVOICE_UPDATE
-            and self.is_cancelled
-            and self.open_request is None
-        ):
-            self.failed_for.pop(OP_CREDIT_NOTE, None)
-            self.request_next(policy)
-            return
-        super().request_retry(reason, policy)
-
 
 class Payment(Document):
     """An OpenSolar payment against an invoice, and its life in Xero."""
@@ -1058,7 +1040,7 @@ class Payment(Document):
         elif self.is_paid and self.open_request is None:
             if self.is_failed:
                 self._retry_if_changed(OP_PAYMENT, "changed in OpenSolar since it failed")
-            elif policy.covers(change.timestamp):
+            elif policy.covers(self.paid_at or change.timestamp):
                 self.request_sync(OP_PAYMENT, "paid in OpenSolar while connected to Xero")
 
     def differs_from_xero(self) -> bool:

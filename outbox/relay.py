@@ -80,6 +80,7 @@ from projections.errors import StorageError
 log = logging.getLogger("syncledger.relay")
 
 WAIT_RETRY_SECONDS = 30.0
+AGAIN_SECONDS = 0.5
 NOT_CONNECTED_RETRY_SECONDS = 60.0
 DEFAULT_PARK_SECONDS = 3600.0
 AUTH_PARK_SECONDS = 30.0
@@ -675,11 +676,13 @@ class Relay:
                         outcome.reason,
                         records,
                     )
-                if outcome.on is not None and self.store.wait_for(message.id, outcome.on):
+                if outcome.on is None:
+                    self._defer(message, outcome.seconds or WAIT_RETRY_SECONDS, outcome.reason)
+                elif self.store.wait_for(message.id, outcome.on):
                     self.report.count("deferred")
                     log.info("%s (%s) %s", message.doc_id, message.operation, outcome.reason)
-                else:
-                    self._defer(message, outcome.seconds or WAIT_RETRY_SECONDS, outcome.reason)
+                else:  # what it waited for arrived meanwhile: look again at once
+                    self._defer(message, AGAIN_SECONDS, outcome.reason)
             elif isinstance(outcome, Stale) or outcome is None:
                 self.store.drop(message.id)
                 self.report.count("skipped")

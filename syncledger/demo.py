@@ -79,7 +79,8 @@ def run_demo(settings: Settings, echo: Callable[[str], Any]) -> None:
         echo(f"Relay: delivered {result.delivered}, failed {result.failed}\n")
         _table(system, echo)
 
-        failed = service.statuses(system, StatusFilter(org=ORG, status=FAILED))
+        everything = service.statuses(system, StatusFilter(org=ORG, status=FAILED))
+        failed = [v for v in everything if not v.row.blocked]
         waiting = service.statuses(system, StatusFilter(org=ORG, status=NOT_ATTEMPTED))
         echo("")
         for view in failed:
@@ -87,6 +88,9 @@ def run_demo(settings: Settings, echo: Callable[[str], Any]) -> None:
             echo("Fix it by mapping the category to a Xero account, then retry:")
             echo(f"  syncledger --db {db} config map-account {ORG} incentives 260")
             echo(f"  syncledger --db {db} retry {view.row.number}")
+        for view in everything:
+            if view.row.blocked:
+                echo(f"{view.row.number} is Failed with it: {view.row.action}")
         for view in waiting:
             if view.row.note is None:
                 echo(f"{view.row.number} is Not Attempted: {view.reason}")

@@ -677,6 +677,7 @@ OUR_TABLES: tuple[str, ...] = (
     "outbox_messages",
     "outbox_documents",
     "outbox_organisations",
+    "outbox_numbers",
     "outbox_tracking",
     "audit_aggregates",
     "audit_events",

@@ -1,9 +1,10 @@
 """What deliveries need to know of a Xero organisation's settings: its base and enabled
 currencies, and its tax table (rates, and each account's default tax type).
 
-Read from Xero when first needed, kept per tenant for a few minutes, and read again at once when a
-document needs something the kept copy lacks (a currency just enabled in Xero), so a refusal is
-never based on stale settings. Shared by all deliveries of one relay (thread-safe).
+Read from Xero when first needed (the enabled currencies only for a document in another currency
+than the base), kept per tenant for a few minutes, and read again at once when a document needs
+something the kept copy lacks (a currency just enabled in Xero), so a refusal is never based on
+stale settings. Shared by all deliveries of one relay (thread-safe).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.money import TaxTable
-from outbox.xero import XeroClient
+from outbox.xero import XeroClient, XeroNotFoundError, XeroRejectedError
 
 KEEP_SECONDS = 600.0
 
@@ -25,13 +26,14 @@ class Currencies:
     """A Xero organisation's base currency and the currencies it has enabled."""
 
     base: str
-    enabled: frozenset[str]
+    enabled: frozenset[str] | None
+    """None when Xero would not list them (Xero then has the last word on the invoice)."""
 
     def allows(self, code: str) -> bool:
-        return code == self.base or code in self.enabled
+        return code == self.base or self.enabled is None or code in self.enabled
 
     def describe(self) -> str:
-        others = sorted(self.enabled - {self.base})
+        others = sorted((self.enabled or frozenset()) - {self.base})
         return f"base currency {self.base}" + (
             f", also enabled: {', '.join(others)}" if others else ", no other currency enabled"
         )
@@ -50,16 +52,34 @@ class XeroFacts:
         self._taxes: dict[str, tuple[float, TaxTable]] = {}
 
     def currencies(
-        self, tenant: str, client: XeroClient, owners: Sequence[str], *, fresh: bool = False
+        self,
+        tenant: str,
+        client: XeroClient,
+        owners: Sequence[str],
+        code: str,
+        *,
+        fresh: bool = False,
     ) -> Currencies:
-        """The tenant's currencies (read from Xero when not kept, too old, or ``fresh``)."""
+        """The tenant's currencies as far as a document in ``code`` needs them (read from Xero
+        when not kept, too old, or ``fresh``): its base currency, and, when ``code`` is another
+        one, the currencies it has enabled."""
         with self._lock:
             kept = self._currencies.get(tenant)
-        if kept is not None and not fresh and self.clock() - kept[0] < self.keep:
-            return kept[1]
-        organisation = client.organisation(owners)
-        base = str(organisation.get("BaseCurrency") or "")
-        found = Currencies(base, frozenset(client.currencies(owners)) | {base})
+        young = kept is not None and self.clock() - kept[0] < self.keep
+        if kept is not None and young and not fresh:
+            known = kept[1]
+            if code == known.base or known.enabled is not None:
+                return known
+        base = kept[1].base if kept is not None and young else None
+        if base is None:
+            base = str(client.organisation(owners).get("BaseCurrency") or "")
+        enabled: frozenset[str] | None = None
+        if code != base:
+            try:
+                enabled = frozenset(client.currencies(owners)) | {base}
+            except (XeroNotFoundError, XeroRejectedError):
+                enabled = None  # not listed: Xero decides when the invoice is sent
+        found = Currencies(base, enabled)
         with self._lock:
             self._currencies[tenant] = (self.clock(), found)
         return found

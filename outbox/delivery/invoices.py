@@ -171,9 +171,12 @@ class Invoices:
                 f"map it with `syncledger config map-account {invoice.org_id} CATEGORY CODE` "
                 f"(or `config map-tax`), then run `syncledger retry {invoice.number}`",
             )
-        currencies = ctx.facts.currencies(ctx.tenant_id, ctx.client, [item.doc])
-        if not currencies.allows(fields.currency):
-            currencies = ctx.facts.currencies(ctx.tenant_id, ctx.client, [item.doc], fresh=True)
+        code = fields.currency
+        currencies = ctx.facts.currencies(ctx.tenant_id, ctx.client, [item.doc], code)
+        if not currencies.allows(code):
+            currencies = ctx.facts.currencies(
+                ctx.tenant_id, ctx.client, [item.doc], code, fresh=True
+            )
         if not currencies.allows(fields.currency):
             return Refused(
                 f"invoice in {fields.currency}, but the Xero organisation has "

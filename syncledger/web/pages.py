@@ -123,7 +123,8 @@ def tooltip_text(view: StatusView) -> str:
     """What the Accounting Sync chip's tooltip says: the error, or why it is where it is."""
     row = view.row
     if row.status == FAILED:
-        return row.error or view.reason or "Failed"
+        error = row.error or view.reason or "Failed"
+        return f"{error}. To do: {row.action}" if row.action else error
     if row.status == SYNCED:
         text = view.reason or "Accepted by Xero"
         return f"{text} (Xero id {row.xero_id})" if row.xero_id else text
@@ -348,12 +349,24 @@ def panel_html(details: Details, session: Session, filters: Filters) -> str:
         ("Attempts", _e(row.attempts)),
         ("Xero id", f"<code>{_e(row.xero_id)}</code>" if row.xero_id else "—"),
     ]
+    if row.xero_number and row.xero_number != row.number:
+        facts.append(("Number in Xero", _e(row.xero_number)))
+    if row.amount_due is not None:
+        facts.append(
+            ("Amount due in Xero", f"{_e(money(row.amount_due))} {_e(row.currency or '')}")
+        )
+    if row.refund_due:
+        facts.append(("Refund due", f"{_e(money(row.refund_due))} {_e(row.currency or '')}"))
+    if row.contact:
+        facts.append(("Xero contact", _e(row.contact)))
     if row.credit_note_id:
         facts.append(("Credit note", f"<code>{_e(row.credit_note_id)}</code>"))
     facts.append(("Updated", _e(_moment(row.updated_at))))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     if row.status == FAILED:
         why = f'<p class="why why-failed">{_e(row.error or view.reason)}</p>'
+        if row.action:
+            why += f'<p class="why why-action">To do: {_e(row.action)}</p>'
     elif view.reason:
         why = f'<p class="why">{_e(view.reason)}</p>'
     else:
