@@ -32,12 +32,22 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, EnvType, get_topic
 
-from domain.documents import OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
+from domain.documents import OP_INVOICE, Document, Invoice, Payment
+from domain.numbers import number_key
+from domain.opensolar import InvoiceFields
 from domain.organisation import Organisation
 from domain.transcodings import register_domain_transcodings
 from outbox.store import DONE, DROPPED, FAILED, READY, WAITING
 from outbox.writer import ORGANISATION_TOPICS, UNCERTAIN, relevant
-from projections.status import COLUMNS, OrgRow, StatusRow, new_row, next_org, next_row
+from projections.status import (
+    COLUMNS,
+    OrgRow,
+    StatusRow,
+    follow_payments,
+    new_row,
+    next_org,
+    next_row,
+)
 from projections.status_table import row_from
 
 BATCH = 1000
@@ -72,7 +82,7 @@ class LogReader(_DomainApp):
 
 _TABLES = re.compile(
     r"\b(status_documents|status_organisations|outbox_messages|outbox_documents|"
-    r"outbox_organisations)\b"
+    r"outbox_organisations|outbox_numbers)\b"
 )
 
 
@@ -197,6 +207,7 @@ class BareStatus:
                 cursor, columns, "status_organisations", "key", orgs_needed
             ):
                 orgs[found[0]] = OrgRow(*found)
+            before = {k: r for k, r in rows.items() if r is not None}
             for event in events:
                 key = str(event.originator_id)
                 if isinstance(event, Organisation.Event):
@@ -208,6 +219,7 @@ class BareStatus:
                     current = rows.get(key)
                     if current is not None:
                         rows[key] = next_row(current, event)
+            follow_payments(_Rows(view, cursor), rows, before)
             cursor.executemany(
                 view.q(_STATUS_UPSERT), [_values(r) for r in rows.values() if r is not None]
             )
@@ -215,6 +227,26 @@ class BareStatus:
             if org_rows:
                 cursor.executemany(view.q(_ORG_UPSERT), org_rows)
             _commit(view, cursor, position)
+
+
+class _Rows:
+    """The two row reads the status rules across documents need, on the baseline's cursor."""
+
+    def __init__(self, view: BareSQLiteView | BarePostgresView, cursor: Any) -> None:
+        self.view = view
+        self.cursor = cursor
+
+    def _rows(self, column: str, keys: Iterable[str]) -> dict[str, StatusRow]:
+        select = ", ".join(COLUMNS)
+        found = self.view.select_in(self.cursor, select, "status_documents", column, keys)
+        rows = [row_from(tuple(values)) for values in found]
+        return {row.doc_id: row for row in rows}
+
+    def load_many(self, doc_ids: Iterable[str]) -> dict[str, StatusRow]:
+        return self._rows("doc_id", doc_ids)
+
+    def payments_of(self, invoice_docs: Iterable[str]) -> dict[str, StatusRow]:
+        return self._rows("invoice_doc", invoice_docs)
 
 
 # the outbox baseline -----------------------------------------------------------------------------
@@ -233,6 +265,7 @@ _MESSAGE_COLUMNS = (
     "look_first",
     "last_error",
     "requested_at",
+    "group_id",
 )
 _MESSAGE_UPSERT = (
     f"INSERT INTO outbox_messages ({', '.join(_MESSAGE_COLUMNS)}) "
@@ -244,6 +277,10 @@ _MESSAGE_UPSERT = (
 _DOCUMENT_UPSERT = (
     "INSERT INTO outbox_documents (doc_id, org, kind, synced) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (doc_id) DO UPDATE SET synced=excluded.synced"
+)
+_NUMBER_INSERT = (
+    "INSERT INTO outbox_numbers (org, number_key, doc_id, position) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (org, number_key, doc_id) DO NOTHING"
 )
 _OUTBOX_ORG_UPSERT = (
     "INSERT INTO outbox_organisations (key, org, connected) VALUES (?, ?, ?) "
@@ -292,6 +329,19 @@ class BareOutbox:
         message_docs: set[str] = set()
         released: set[str] = set()
         org_keys: set[str] = set()
+        numbers: list[tuple[str, str, str, int]] = []
+        for at, e in events:
+            if isinstance(e, Invoice.Issued | Invoice.Updated) and isinstance(
+                e.change.fields, InvoiceFields
+            ):
+                numbers.append(
+                    (
+                        e.change.org_id,
+                        number_key(e.change.fields.invoice_number),
+                        str(e.originator_id),
+                        at,
+                    )
+                )
         for _, e in events:
             key = str(e.originator_id)
             if isinstance(e, Organisation.Event):
@@ -341,6 +391,8 @@ class BareOutbox:
             org_rows = [(k, *orgs[k]) for k in orgs_changed if orgs[k] is not None]
             if org_rows:
                 cursor.executemany(view.q(_OUTBOX_ORG_UPSERT), org_rows)
+            if numbers:
+                cursor.executemany(view.q(_NUMBER_INSERT), numbers)
             _commit(view, cursor, position)
 
 
@@ -407,6 +459,7 @@ def _fold(
             0,
             None,
             e.timestamp.timestamp(),
+            e.group or key,
         ]
         changed.add(mkey)
     elif isinstance(e, Document.SyncSucceeded):
@@ -432,12 +485,8 @@ def _fold(
                 if e.category == UNCERTAIN:
                     message[10] = 1
                 changed.add((key, e.request_version))
-    elif isinstance(e, Invoice.Cancelled | Payment.Voided):
-        operation = OP_INVOICE if isinstance(e, Invoice.Cancelled) else OP_PAYMENT
-        for mkey, message in messages.items():
-            if mkey[0] == key and message[3] == operation and _open(message):
-                message[6] = DROPPED
-                changed.add(mkey)
+    elif isinstance(e, Document.SyncSkipped):
+        _finish(messages, changed, key, e.request_version, DROPPED, None)
 
 
 def _finish(
@@ -464,6 +513,7 @@ OUTBOX_TABLES = {
     "outbox_messages": ", ".join(_MESSAGE_COLUMNS),
     "outbox_documents": "doc_id, org, kind, synced",
     "outbox_organisations": "key, org, connected",
+    "outbox_numbers": "org, number_key, doc_id, position",
 }
 
 

@@ -15,7 +15,7 @@ recorded) and ``dropped`` (no longer wanted, e.g. the invoice was cancelled befo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -194,9 +194,9 @@ class OutboxStore(ABC):
         ready) if it already is."""
 
     @abstractmethod
-    def number_users(self, org: str, number_key: str) -> list[str]:
-        """The invoices (ledger ids) of an organisation issued with a number, in the order the
-        ledger recorded their first use of it."""
+    def number_users(self, org: str, number_keys: Collection[str]) -> dict[str, list[str]]:
+        """The invoices (ledger ids) of an organisation issued with each number (by key), in the
+        order the ledger recorded their first use of it (one query)."""
 
     @abstractmethod
     def release_all(self, owner: str | None = None) -> int:

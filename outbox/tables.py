@@ -7,7 +7,7 @@ same message; on SQLite the write transaction itself is exclusive).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -422,14 +422,21 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
             )
         return True
 
-    def number_users(self, org: str, number_key: str) -> list[str]:
+    def number_users(self, org: str, number_keys: Collection[str]) -> dict[str, list[str]]:
+        keys = sorted(set(number_keys))
+        users: dict[str, list[str]] = {key: [] for key in keys}
+        if not keys:
+            return users
+        marks = ", ".join("?" for _ in keys)
         with self.db.read() as conn:
             found = conn.all(
-                "SELECT doc_id FROM outbox_numbers WHERE org=? AND number_key=? "
-                "ORDER BY position, doc_id",
-                (org, number_key),
+                "SELECT number_key, doc_id FROM outbox_numbers "
+                f"WHERE org=? AND number_key IN ({marks}) ORDER BY position, doc_id",
+                (org, *keys),
             )
-        return [str(r[0]) for r in found]
+        for key, doc_id in found:
+            users[str(key)].append(str(doc_id))
+        return users
 
     def release_all(self, owner: str | None = None) -> int:
         with self.db.write() as conn:

@@ -536,7 +536,7 @@ class StatusProjection(Projection):
         rows.update({doc_id: found.get(doc_id) for doc_id in needed})
         for item in recorded:
             self._apply(batch, rows, orgs, item.event)
-        _follow_payments(batch, rows, found)
+        follow_payments(batch, rows, found)
         batch.save(
             [r for r in rows.values() if r is not None],
             [o for o in orgs.values() if o is not None],
@@ -568,7 +568,7 @@ class StatusProjection(Projection):
             rows[doc_id] = next_row(row, event)
 
 
-def _follow_payments(
+def follow_payments(
     batch: StatusBatch, rows: dict[str, StatusRow | None], before: dict[str, StatusRow]
 ) -> None:
     """What payments changed in a batch mean for their invoices (money applied in Xero), and

@@ -4,8 +4,8 @@ tenant, the organisation as it is now, Xero's settings, the contacts, and the id
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +20,8 @@ from outbox.delivery.outcomes import Item
 from outbox.store import Message
 from outbox.xero import XeroClient, idempotency_key
 
-NumberIndex = Callable[[str, str], list[str]]
-"""The invoices (ledger ids) of an organisation issued with a number (by ``number_key``), in
+NumberIndex = Callable[[str, Collection[str]], dict[str, list[str]]]
+"""The invoices (ledger ids) of an organisation issued with each number (by ``number_key``), in
 the order the ledger recorded them (the outbox's ``number_users``)."""
 
 
@@ -37,6 +37,7 @@ class Context:
     contacts: Contacts
     numbers: NumberIndex
     url_base: str = OPENSOLAR_URL
+    _users: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def policy(self) -> Policy:
@@ -65,9 +66,16 @@ class Context:
         found = self.document(doc_id) if doc_id is not None else None
         return found if isinstance(found, Invoice) else None
 
+    def know_numbers(self, numbers: Collection[str]) -> None:
+        """Read which invoices used these numbers, in one query (for the batch at hand)."""
+        missing = {number_key(n) for n in numbers} - set(self._users)
+        if missing:
+            self._users.update(self.numbers(self.org.org_id, missing))
+
     def number_users(self, number: str) -> list[str]:
         """The invoices of this organisation issued with ``number``, in ledger order."""
-        return self.numbers(self.org.org_id, number_key(number))
+        self.know_numbers([number])
+        return self._users[number_key(number)]
 
     def payment(self, doc_id: str | UUID) -> Payment | None:
         found = self.document(doc_id)

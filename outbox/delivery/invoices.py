@@ -206,6 +206,13 @@ class Invoices:
         ctx = self.ctx
         results: dict[int, Outcome] = {}
         checked: list[tuple[Item, Invoice, InvoiceFields, str, Rounding | None]] = []
+        ctx.know_numbers(
+            [
+                i.document.fields.invoice_number
+                for i in items
+                if isinstance(i.document, Invoice) and i.document.fields is not None
+            ]
+        )
         for item in items:
             invoice = item.document
             if not isinstance(invoice, Invoice):

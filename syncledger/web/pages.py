@@ -123,8 +123,7 @@ def tooltip_text(view: StatusView) -> str:
     """What the Accounting Sync chip's tooltip says: the error, or why it is where it is."""
     row = view.row
     if row.status == FAILED:
-        error = row.error or view.reason or "Failed"
-        return f"{error}. To do: {row.action}" if row.action else error
+        return row.error or view.reason or "Failed"
     if row.status == SYNCED:
         text = view.reason or "Accepted by Xero"
         return f"{text} (Xero id {row.xero_id})" if row.xero_id else text

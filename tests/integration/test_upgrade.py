@@ -47,4 +47,4 @@ def test_old_projection_tables_are_rebuilt_from_the_log(tmp_path: Path):
         assert after == before
         assert len(system.outbox_store.messages()) == messages
         assert invoice is not None
-        assert system.outbox_store.number_users("42", "inv-7") == [str(invoice.id)]
+        assert system.outbox_store.number_users("42", ["inv-7"]) == {"inv-7": [str(invoice.id)]}
