@@ -13,7 +13,7 @@ ledger and a real sandbox must agree:
 - Xero holds nothing the ledger cannot explain (records made by hand aside).
 
 ``python -m pytest tests/model`` runs a bounded budget (``SYNCLEDGER_MODEL_EXAMPLES``, default
-50 histories of up to ``SYNCLEDGER_MODEL_STEPS`` = 40 steps; about half a minute). Any number:
+30 histories of up to ``SYNCLEDGER_MODEL_STEPS`` = 40 steps; about half a minute). Any number:
 ``SYNCLEDGER_MODEL_EXAMPLES=2000 SYNCLEDGER_MODEL_SEED=7 python -m pytest tests/model``. A
 failure prints the shortest history hypothesis found (each step as a call, with the values it
 drew) and a ``@reproduce_failure('VERSION', b'BLOB')`` line: ``SYNCLEDGER_MODEL_REPLAY=VERSION,BLOB
@@ -53,7 +53,7 @@ from syncledger.bootstrap import System
 from syncledger.config import Settings
 from syncledger.sandbox import Sandbox, SandboxConfig
 
-EXAMPLES = int(os.environ.get("SYNCLEDGER_MODEL_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("SYNCLEDGER_MODEL_EXAMPLES", "30"))
 STEPS = int(os.environ.get("SYNCLEDGER_MODEL_STEPS", "40"))
 pytestmark = [pytest.mark.model, pytest.mark.timeout(300 + EXAMPLES * STEPS)]
 SEED = os.environ.get("SYNCLEDGER_MODEL_SEED")

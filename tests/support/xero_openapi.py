@@ -1,8 +1,8 @@
 """Checks an httpx request/response pair against Xero's official Accounting API spec.
 
 `validate_exchange(request, response)` validates any exchange whose path is under
-`/api.xro/2.0/` against `shared/xero/xero_accounting.yaml` (located as `<repo>/../shared`) with
-openapi-core, and raises one `AssertionError` naming every violation (parameters, security,
+`/api.xro/2.0/` against `tests/support/xero/xero_accounting.yaml` (Xero's spec, vendored with
+its licence) with openapi-core, and raises one `AssertionError` naming every violation (parameters, security,
 request body, response status and body). Other paths (identity, `/sandbox/`) are ignored. The
 spec is loaded once per process (about half a second). Use it directly, or as an httpx event
 hook: `httpx.Client(event_hooks={"response": [check_response]})`. In an async client's hook,
@@ -46,8 +46,7 @@ from openapi_core.validation.request.validators import (
 )
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPOSITORY.parent / "shared" / "xero" / "xero_accounting.yaml"
+SPEC_PATH = Path(__file__).resolve().parent / "xero" / "xero_accounting.yaml"
 SERVER = "https://api.xero.com"
 API_PREFIX = "/api.xro/2.0/"
 
