@@ -34,6 +34,16 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def amount_of(value: object) -> Decimal | None:
+    """An amount from Xero's JSON (a number or numeric text) in cents, or None if it is none."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return cents(Decimal(str(value)))
+    except ArithmeticError:
+        return None
+
+
 @dataclass(frozen=True)
 class TaxTable:
     """What Xero's arithmetic needs of an organisation: each tax type's rate (percent) and

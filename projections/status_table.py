@@ -96,32 +96,25 @@ class _Batch(StatusBatch):
         self.tx = tx
         self.position = position
 
-    def load_many(self, doc_ids: Collection[str]) -> dict[str, StatusRow]:
-        ids = list(doc_ids)
+    def _rows_where(self, column: str, keys: Collection[str]) -> dict[str, StatusRow]:
+        """Rows whose ``column`` is one of ``keys`` (one query per few hundred keys)."""
+        ids = list(keys)
         found: dict[str, StatusRow] = {}
         for start in range(0, len(ids), LOAD_CHUNK):
             chunk = ids[start : start + LOAD_CHUNK]
             marks = ", ".join("?" for _ in chunk)
             for values in self.tx.all(
-                f"SELECT {_SELECT} FROM status_documents d WHERE d.doc_id IN ({marks})", chunk
+                f"SELECT {_SELECT} FROM status_documents d WHERE d.{column} IN ({marks})", chunk
             ):
                 row = row_from(values)
                 found[row.doc_id] = row
         return found
 
+    def load_many(self, doc_ids: Collection[str]) -> dict[str, StatusRow]:
+        return self._rows_where("doc_id", doc_ids)
+
     def payments_of(self, invoice_docs: Collection[str]) -> dict[str, StatusRow]:
-        ids = list(invoice_docs)
-        found: dict[str, StatusRow] = {}
-        for start in range(0, len(ids), LOAD_CHUNK):
-            chunk = ids[start : start + LOAD_CHUNK]
-            marks = ", ".join("?" for _ in chunk)
-            for values in self.tx.all(
-                f"SELECT {_SELECT} FROM status_documents d WHERE d.invoice_doc IN ({marks})",
-                chunk,
-            ):
-                row = row_from(values)
-                found[row.doc_id] = row
-        return found
+        return self._rows_where("invoice_doc", invoice_docs)
 
     def load_org(self, key: str) -> OrgRow | None:
         found = self.tx.one(

@@ -360,6 +360,13 @@ def config_group() -> None:
     invoice status, reissue numbering."""
 
 
+def _checked(system: System, org: str, code: str, purpose: str, no_check: bool) -> str:
+    """What checking an account code against Xero's chart said (or that it was skipped)."""
+    if no_check:
+        return "not checked: --no-check"
+    return service.check_account(system, org, code, purpose)
+
+
 no_check_option = click.option(
     "--no-check", is_flag=True, help="Save without checking the code against Xero's chart."
 )
@@ -384,11 +391,7 @@ def map_account(
     need a `syncledger retry` afterwards.
     """
     with opened(ctx, db) as system:
-        checked = (
-            "not checked: --no-check"
-            if no_check
-            else service.check_account(system, org, code, "sales")
-        )
+        checked = _checked(system, org, code, "sales", no_check)
         system.ledger.map_account(org, category, code)
     click.echo(f"organisation {org}: line category '{category}' → Xero account {code} ({checked})")
 
@@ -425,11 +428,7 @@ def payment_account(
     it must be a BANK account or one with payments enabled.
     """
     with opened(ctx, db) as system:
-        checked = (
-            "not checked: --no-check"
-            if no_check
-            else service.check_account(system, org, code, "payment")
-        )
+        checked = _checked(system, org, code, "payment", no_check)
         system.ledger.set_payment_account(org, code)
     click.echo(f"organisation {org}: payments go to Xero account {code} ({checked})")
 
@@ -493,11 +492,7 @@ def rounding_account(
     equal.
     """
     with opened(ctx, db) as system:
-        checked = (
-            "not checked: --no-check"
-            if no_check
-            else service.check_account(system, org, code, "rounding")
-        )
+        checked = _checked(system, org, code, "rounding", no_check)
         system.ledger.set_rounding_account(org, code)
     click.echo(f"organisation {org}: rounding lines go to Xero account {code} ({checked})")
 

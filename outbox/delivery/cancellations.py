@@ -29,7 +29,7 @@ from domain.documents import (
     Invoice,
 )
 from domain.mapping import allocation_payload, credit_note_number, credit_note_payload
-from domain.money import cents
+from domain.money import amount_of
 from outbox.delivery.context import Context
 from outbox.delivery.outcomes import (
     Item,
@@ -47,10 +47,7 @@ ZERO = Decimal("0.00")
 
 
 def _amount(value: Any) -> Decimal:
-    try:
-        return cents(Decimal(str(value))) if value is not None else ZERO
-    except ArithmeticError:
-        return ZERO
+    return amount_of(value) or ZERO
 
 
 class Cancellations:

@@ -31,7 +31,7 @@ from domain.mapping import (
     marked_document,
     priced_lines,
 )
-from domain.money import MoneyError, Rounding, cents, rounding
+from domain.money import MoneyError, Rounding, amount_of, cents, rounding
 from domain.numbers import choose_number, suffixed
 from domain.opensolar import InvoiceFields
 from outbox.delivery.context import Context
@@ -99,19 +99,12 @@ def xero_facts(element: Mapping[str, Any], ready: _Ready) -> dict[str, Any]:
     return {
         "number": str(element.get("InvoiceNumber") or ready.number),
         "status": str(element.get("Status") or ready.body.get("Status")),
-        "total": _decimal(element.get("Total")),
-        "amount_due": _decimal(element.get("AmountDue")),
+        "total": amount_of(element.get("Total")),
+        "amount_due": amount_of(element.get("AmountDue")),
         "currency": str(element.get("CurrencyCode") or ready.fields.currency),
         "contact_id": ready.contact_id,
         **{f"contact_{k}": v for k, v in ready.contact.items()},
     }
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return cents(Decimal(str(value))) if value is not None else None
-    except ArithmeticError:
-        return None
 
 
 class Invoices:
@@ -365,8 +358,8 @@ class Invoices:
             {
                 "number": str(held.get("InvoiceNumber")),
                 "status": str(held.get("Status")),
-                "total": _decimal(held.get("Total")),
-                "amount_due": _decimal(held.get("AmountDue")),
+                "total": amount_of(held.get("Total")),
+                "amount_due": amount_of(held.get("AmountDue")),
                 "currency": str(held.get("CurrencyCode") or fields.currency),
                 "contact_id": str((held.get("Contact") or {}).get("ContactID") or ""),
             },
@@ -449,7 +442,7 @@ class Invoices:
             Decimal("0.00"),
         )
         inclusive = entry.body["LineAmountTypes"] == "Inclusive"
-        theirs = _decimal(held.get("Total" if inclusive else "SubTotal"))
+        theirs = amount_of(held.get("Total" if inclusive else "SubTotal"))
         if held.get("LineAmountTypes") not in (None, entry.body["LineAmountTypes"]):
             found.append(
                 f"its amounts are {held.get('LineAmountTypes')}, not "
@@ -528,8 +521,8 @@ class Invoices:
             f"invoice {invoice.xero_number or invoice.number} updated in Xero ({what}; total "
             f"{answer.get('Total')})",
             {
-                "total": _decimal(answer.get("Total")),
-                "amount_due": _decimal(answer.get("AmountDue")),
+                "total": amount_of(answer.get("Total")),
+                "amount_due": amount_of(answer.get("AmountDue")),
             },
         )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from domain.documents import (
@@ -26,7 +25,7 @@ from domain.documents import (
 from domain.errors import MappingError
 from domain.ids import document_id
 from domain.mapping import payment_payload, payment_reference, payment_tag
-from domain.money import cents
+from domain.money import amount_of
 from domain.opensolar import PaymentFields
 from outbox.delivery.context import Context
 from outbox.delivery.invoices import chunks, rejected
@@ -42,18 +41,11 @@ from outbox.delivery.outcomes import (
 from outbox.xero import XeroNotFoundError, XeroRejectedError
 
 
-def _amount(value: Any) -> Decimal | None:
-    try:
-        return cents(Decimal(str(value))) if value is not None else None
-    except ArithmeticError:
-        return None
-
-
 def _facts(payment: Payment, invoice: Invoice, amount: Any) -> dict[str, Any]:
     return {
         "invoice_doc": str(invoice.id),
         "invoice_xero_id": invoice.xero_invoice_id,
-        "amount": _amount(amount),
+        "amount": amount_of(amount),
     }
 
 
@@ -181,7 +173,7 @@ class Payments:
         for found in existing:
             if found.get("Reference") != body["Reference"]:
                 continue
-            amount = _amount(found.get("Amount"))
+            amount = amount_of(found.get("Amount"))
             on_invoice = (found.get("Invoice") or {}).get("InvoiceID") == invoice.xero_invoice_id
             held = dataclasses.replace(
                 fields,
@@ -211,7 +203,7 @@ class Payments:
                     fields,
                     f"payment of {found.get('Amount')} found in Xero after an uncertain attempt "
                     "although withdrawn since; adopted it so it is deleted there",
-                    {"amount": _amount(found.get("Amount"))},
+                    {"amount": amount_of(found.get("Amount"))},
                 )
         return Skipped("withdrawn in OpenSolar before it was sent (not in Xero)")
 

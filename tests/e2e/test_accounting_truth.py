@@ -217,33 +217,14 @@ def test_rule_3_switching_xero_organisation_is_refused_unless_asked_and_never_mi
     cli.ingest(ndjson(invoice_change(1)))
     cli("relay", "--until-idle")
 
-    refused = cli(
-        "connect",
-        "42",
-        "--xero-url",
-        sandbox.url,
-        "--tenant-id",
-        second,
-        "--at",
-        CONNECTED_AT,
-        ok=False,
-    )
+    to_second = ("connect", "42", "--xero-url", sandbox.url, "--tenant-id", second)
+    refused = cli(*to_second, "--at", CONNECTED_AT, ok=False)
 
     assert refused.returncode == 1 and "--switch-tenant" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert json.loads(cli("config", "show", "42", "--json").stdout)["tenant_id"] == first
 
-    cli(
-        "connect",
-        "42",
-        "--xero-url",
-        sandbox.url,
-        "--tenant-id",
-        second,
-        "--at",
-        CONNECTED_AT,
-        "--switch-tenant",
-    )
+    cli(*to_second, "--at", CONNECTED_AT, "--switch-tenant")
     cli.ingest(
         ndjson(
             invoice_change(1, status="cancelled", timestamp="2026-11-25T00:00:00Z"),
