@@ -1,6 +1,7 @@
-"""Checks of account codes against an organisation's chart of accounts in Xero, before a mapping
-is saved, so a code Xero would reject is refused now with the reason rather than failing every
-invoice later. Pure: the chart is given as Xero's ``Accounts`` objects."""
+"""Checks of account codes and tax types against an organisation's chart of accounts and tax
+rates in Xero, before a mapping is saved, so a code Xero would reject is refused now with the
+reason rather than failing every invoice later. Pure: the chart is given as Xero's ``Accounts``
+objects, the rates as its ``TaxRates`` objects."""
 
 from __future__ import annotations
 
@@ -74,3 +75,33 @@ def check_rounding_account(code: str, accounts: Sequence[Mapping[str, Any]]) -> 
             "lines (its Rounding account is the one system account allowed)"
         )
     return account
+
+
+def check_sales_tax_type(tax_type: str, rates: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The tax rate for a TaxType on invoice lines, or ``ConfigurationError`` saying why Xero
+    would refuse it: unknown, not active, or not usable on sales (revenue)."""
+    for rate in rates:
+        if str(rate.get("TaxType", "")).casefold() == tax_type.casefold():
+            break
+    else:
+        usable = sorted(
+            str(r.get("TaxType"))
+            for r in rates
+            if r.get("Status", "ACTIVE") == "ACTIVE" and r.get("CanApplyToRevenue", True)
+        )
+        raise ConfigurationError(
+            f"tax type {tax_type} is not one of the Xero organisation's tax rates (usable on "
+            f"sales: {', '.join(usable) or 'none'})"
+        )
+    described = f"tax type {rate.get('TaxType')} ({rate.get('Name')})"
+    status = str(rate.get("Status", "ACTIVE"))
+    if status != "ACTIVE":
+        raise ConfigurationError(
+            f"{described} is {status.lower()} in Xero; Xero refuses it on new documents"
+        )
+    if rate.get("CanApplyToRevenue") is False:
+        raise ConfigurationError(
+            f"{described} cannot be used on sales in Xero (it is for purchases); choose a "
+            "sales tax type"
+        )
+    return rate

@@ -8,6 +8,7 @@ from domain.customer import Customer
 from domain.documents import Document, Invoice
 from domain.opensolar import Change
 from domain.organisation import Organisation
+from domain.wording import counted
 
 
 def describe(event: Any) -> str:
@@ -49,7 +50,7 @@ def describe(event: Any) -> str:
     if isinstance(event, Organisation.TenantSwitched):
         return (
             f"switched from Xero organisation {event.previous_tenant_id} to {event.tenant_id} "
-            f"({event.synced_documents} documents stay synced to the old one)"
+            f"({counted(event.synced_documents, 'document')} stay synced to the old one)"
         )
     if isinstance(event, Organisation.NumberSuffixSet):
         return "reissued numbers are " + (

@@ -52,7 +52,11 @@ class TenantSwitchError(ConfigurationError):
 
 
 class MappingError(DomainError):
-    """A document cannot be turned into a Xero payload with the organisation's settings."""
+    """A document cannot be turned into a Xero payload with the organisation's settings;
+    ``categories`` and ``tax_rates`` name the mappings it lacks (if that is why)."""
+
+    categories: tuple[str, ...] = ()
+    tax_rates: tuple[str, ...] = ()
 
 
 class MissingLedgerAccountError(MappingError):
@@ -60,6 +64,7 @@ class MissingLedgerAccountError(MappingError):
 
     def __init__(self, category: str) -> None:
         self.category = category
+        self.categories = (category,)
         super().__init__(
             f"Missing Ledger Account: no Xero account is mapped for line category '{category}'"
         )
@@ -70,6 +75,7 @@ class MissingTaxRateMappingError(MappingError):
 
     def __init__(self, tax_rate: str) -> None:
         self.tax_rate = tax_rate
+        self.tax_rates = (tax_rate,)
         super().__init__(
             f"Missing Tax Rate Mapping: no Xero tax type is mapped for tax rate '{tax_rate}'"
         )

@@ -56,7 +56,20 @@ class MissingMappings:
             parts.append(
                 f"Missing Tax Rate Mapping: no Xero tax type is mapped for tax rates {names}"
             )
-        return MappingError("; ".join(parts))
+        error = MappingError("; ".join(parts))
+        error.categories, error.tax_rates = self.categories, self.tax_rates
+        return error
+
+    def action(self, org_id: str, number: str) -> str:
+        """The commands that add the missing mappings, then the retry."""
+        commands = [f"`syncledger config map-account {org_id} {c} CODE`" for c in self.categories]
+        commands += [
+            f"`syncledger config map-tax {org_id} {t} TAX_TYPE`" for t in self.tax_rates
+        ]
+        retry = f"`syncledger retry {number}`"
+        if not commands:
+            return f"fix the settings `syncledger config show {org_id}` lists, then run {retry}"
+        return f"map it with {' and '.join(commands)}, then run {retry}"
 
 
 def check_mappings(fields: InvoiceFields, org: Organisation) -> None:

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import ConfigurationError, TenantSwitchError
 from domain.ids import organisation_id
+from domain.wording import counted
 
 INVOICE_STATUSES: tuple[str, ...] = ("AUTHORISED", "DRAFT", "SUBMITTED")
 DEFAULT_INVOICE_STATUS = "AUTHORISED"
@@ -200,11 +201,12 @@ class Organisation(Aggregate):
         if previous is not None and previous != tenant_id.strip():
             if synced_documents > 0 and not switch_tenant:
                 raise TenantSwitchError(
-                    f"organisation {self.org_id} has {synced_documents} document(s) synced to "
-                    f"Xero organisation {previous}; connecting it to {tenant_id.strip()} would "
-                    "move it to another Xero organisation. Those documents stay where they are "
-                    "and syncledger would never act on them again (cancellations, payments, "
-                    "edits): pass --switch-tenant to switch anyway, or connect the same Xero "
+                    f"organisation {self.org_id} has {counted(synced_documents, 'document')} "
+                    f"synced to Xero organisation {previous}; connecting it to "
+                    f"{tenant_id.strip()} would move it to another Xero organisation. Those "
+                    "documents stay where they are and syncledger would never act on them "
+                    "again (cancellations, payments, edits): pass --switch-tenant to switch "
+                    "anyway, or connect the same Xero "
                     f"organisation ({previous})"
                 )
             self.trigger_event(

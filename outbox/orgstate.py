@@ -1,5 +1,6 @@
-"""What relays know about each organisation right now: the limits Xero last reported, whether
-the organisation is parked (daily limit reached) and until when.
+"""What relays know about each organisation right now: the limits Xero last reported, Xero's
+last answer (or that none came), whether the organisation is parked (daily limit reached) and
+until when.
 
 This is operational state, not history: it is written by relays, read by ``status`` (the reason a
 document waits), ``health`` and the metrics, and never needed to rebuild anything. Portable SQL
@@ -9,9 +10,11 @@ over the ``Database`` port (table ``relay_organisations``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from outbox.xero import Limits
 from projections.database import Database
+from projections.errors import StorageError
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,10 @@ class OrgState:
     observed_at: float | None
     parked_until: float | None
     parked_reason: str | None
+    answered_at: float | None = None
+    answer: str | None = None
+    reached: bool | None = None
+    """Whether that last answer came from Xero and was not a refusal of the connection."""
 
     def parked(self, now: float) -> bool:
         """True while the organisation waits."""
@@ -32,8 +39,26 @@ class OrgState:
 
 
 _COLUMNS = (
-    "org, minute_remaining, day_remaining, app_remaining, observed_at, parked_until, parked_reason"
+    "org, minute_remaining, day_remaining, app_remaining, observed_at, parked_until, "
+    "parked_reason, answered_at, answer, reached"
 )
+_ADDED = ("answered_at DOUBLE PRECISION", "answer TEXT", "reached INTEGER")
+
+
+def _state(row: tuple[Any, ...]) -> OrgState:
+    org, minute, day, app, observed, until, reason, answered_at, answer, reached = row
+    return OrgState(
+        str(org),
+        minute,
+        day,
+        app,
+        observed,
+        until,
+        reason,
+        answered_at,
+        answer,
+        None if reached is None else bool(reached),
+    )
 
 
 class OrgStateStore:
@@ -50,14 +75,45 @@ class OrgStateStore:
                     app_remaining INTEGER,
                     observed_at DOUBLE PRECISION,
                     parked_until DOUBLE PRECISION,
-                    parked_reason TEXT
+                    parked_reason TEXT,
+                    answered_at DOUBLE PRECISION,
+                    answer TEXT,
+                    reached INTEGER
                 )"""
             ]
         )
+        self._upgrade()
 
-    def observe(self, limits: dict[str, tuple[Limits, float]]) -> None:
-        """Record the limits Xero last reported, per organisation (with when)."""
-        if not limits:
+    def _upgrade(self) -> None:
+        """Add the columns a table made by an earlier version lacks (another process may be
+        adding them at the same moment: a failure is fine if the column is then there)."""
+        for column in _ADDED:
+            name = column.split()[0]
+            if self._has(name):
+                continue
+            try:
+                self.db.script([f"ALTER TABLE relay_organisations ADD COLUMN {column}"])
+            except StorageError:
+                if not self._has(name):
+                    raise
+
+    def _has(self, column: str) -> bool:
+        try:
+            with self.db.read() as tx:
+                tx.all(f"SELECT {column} FROM relay_organisations WHERE 1=0")
+        except StorageError:
+            return False
+        return True
+
+    def observe(
+        self,
+        limits: dict[str, tuple[Limits, float]],
+        answers: dict[str, tuple[float, str, bool]] | None = None,
+    ) -> None:
+        """Record, in one transaction, the limits Xero last reported per organisation (with
+        when), and Xero's last answer per organisation: when, what, and whether Xero was reached
+        and accepted the connection."""
+        if not limits and not answers:
             return
         with self.db.write() as tx:
             tx.many(
@@ -73,6 +129,16 @@ class OrgStateStore:
                 [
                     (org, seen.minute, seen.day, seen.app_minute, at)
                     for org, (seen, at) in sorted(limits.items())
+                ],
+            )
+            tx.many(
+                "INSERT INTO relay_organisations (org, answered_at, answer, reached) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (org) DO UPDATE SET "
+                "answered_at=excluded.answered_at, answer=excluded.answer, "
+                "reached=excluded.reached",
+                [
+                    (org, at, text, 1 if reached else 0)
+                    for org, (at, text, reached) in sorted((answers or {}).items())
                 ],
             )
 
@@ -108,4 +174,4 @@ class OrgStateStore:
         """Every organisation a relay has seen."""
         with self.db.read() as tx:
             rows = tx.all(f"SELECT {_COLUMNS} FROM relay_organisations ORDER BY org")
-        return [OrgState(*row) for row in rows]
+        return [_state(row) for row in rows]

@@ -53,6 +53,7 @@ from outbox.delivery import (
 from outbox.leases import LeaseStore
 from outbox.limits import Budget, Pacer, PacingStoppedError, SlidingWindow
 from outbox.orgstate import OrgStateStore
+from outbox.reach import LOST, Reach
 from outbox.retry import (
     AUTHENTICATION,
     DAILY_LIMIT,
@@ -128,6 +129,8 @@ class RelayReport:
     skipped: int = 0
     deferred: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    reach: Reach = field(default_factory=lambda: Reach(time.time))
+    """Organisations this run could not reach, or could not serve for want of a connection."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, name: str) -> None:
@@ -265,15 +268,16 @@ class Relay:
     def _flush_limits(self) -> None:
         with self._guard:
             seen, self._limits = self._limits, {}
-        if seen and self.org_state is not None:
-            self.org_state.observe(seen)
+        answers = self.report.reach.take_answers()
+        if self.org_state is not None:
+            self.org_state.observe(seen, answers)
 
     # loop -------------------------------------------------------------------------------------
 
     def run(self, *, until_idle: bool = False, stop: threading.Event | None = None) -> RelayReport:
         """Deliver until stopped (or, with ``until_idle``, until nothing is left to do now)."""
         self.stop = stop or threading.Event()
-        self.report = RelayReport()
+        self.report = RelayReport(reach=Reach(self.clock))
         released = self.store.release_all(None if self.exclusive else self.owner)
         if released:
             log.info("released %d claims left by an earlier run", released)
@@ -573,7 +577,9 @@ class Relay:
             if org is None or connection is None:
                 for message in messages:
                     self._defer(message, NOT_CONNECTED_RETRY_SECONDS, "organisation not connected")
+                self.report.reach.not_connected(first.org, len(messages))
                 return
+            self.report.reach.connected_again(first.org)
             tenant = connection.tenant_id
             pacer = Pacer(self.window(first.org), self._app, self.stop)
 
@@ -601,6 +607,7 @@ class Relay:
             return
         except XeroError as exc:
             category, retry_after = category_of(exc)
+            self.report.reach.note(first.org, calls, category, str(exc))
             for message in messages:
                 self._failed(message, category, str(exc), retry_after, calls)
         except (DomainError, ValueError, KeyError, TypeError, LookupError) as exc:
@@ -617,6 +624,7 @@ class Relay:
             for message in messages:
                 self._failed(message, INTERNAL, error, None, calls)
         else:
+            self.report.reach.note(first.org, calls)
             self._done(messages, outcomes, calls, tenant)
         finally:
             elapsed = time.perf_counter() - started
@@ -743,7 +751,7 @@ class Relay:
             delay = AUTH_PARK_SECONDS
         until = self.clock() + (delay if delay is not None else DEFAULT_PARK_SECONDS)
         if category == AUTHENTICATION:
-            reason = f"Xero connection lost: {error}"
+            reason = f"{LOST}: {error}"
             self._connection_lost(org, error)
         else:
             resumes = datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC")
@@ -759,7 +767,7 @@ class Relay:
         """Record that Xero no longer accepts this organisation's connection; its documents
         wait (Pending) until someone runs ``syncledger connect`` again."""
         try:
-            self.ledger.disconnect(org, f"Xero connection lost: {error}")
+            self.ledger.disconnect(org, f"{LOST}: {error}")
         except DomainError:
             return
         log.error(

@@ -222,6 +222,10 @@ class OutboxStore(ABC):
     def oldest_open(self) -> float | None:
         """When the oldest open message was requested (epoch seconds), or None."""
 
+    @abstractmethod
+    def open_by_org(self) -> dict[str, int]:
+        """How many messages are open (ready or waiting) per organisation."""
+
     def iter_open(self) -> Iterator[Message]:
         """Every open message, oldest first."""
         for state in (READY, WAITING):

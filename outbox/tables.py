@@ -491,5 +491,12 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
             )
         return float(found[0]) if found and found[0] is not None else None
 
+    def open_by_org(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            found = conn.all(
+                f"SELECT org, COUNT(*) FROM outbox_messages WHERE state IN {_OPEN} GROUP BY org"
+            )
+        return {str(org): int(count) for org, count in found}
+
 
 __all__ = ["OPEN_STATES", "SQLOutboxStore"]

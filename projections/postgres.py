@@ -3,10 +3,11 @@ settings the ledger's eventsourcing recorder needs for the same database and sch
 LISTEN/NOTIFY listener that wakes relays and projections when the ledger records events.
 
 A ``postgresql://user:password@host:port/dbname?schema=name`` URL selects it (the schema defaults
-to ``public`` and is created if missing). psycopg errors are translated to ``StorageError`` here
-and nowhere else. Connections are checked when taken from the pool, so after a server restart or
-a dropped connection the next transaction reconnects; a transaction that fails mid-way raises
-``StorageUnavailableError`` and its caller tries again later.
+to ``syncledger``, never ``public`` unasked, and is created if missing). psycopg errors are
+translated to ``StorageError`` here and nowhere else. Connections are checked when taken from
+the pool, so after a server restart or a dropped connection the next transaction reconnects; a
+transaction that fails mid-way raises ``StorageUnavailableError`` and its caller tries again
+later.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ LEDGER_CHANNEL = "ledger_events"
 """eventsourcing's PostgreSQL recorder runs ``NOTIFY ledger_events`` with every insert."""
 
 
+DEFAULT_SCHEMA = "syncledger"
+"""The schema of a URL that names none: syncledger's tables never land in ``public`` unasked."""
+
+
 @dataclass(frozen=True)
 class PostgresUrl:
     """Where the database is, parsed from ``postgresql://...``."""
@@ -62,7 +67,7 @@ class PostgresUrl:
         if parts.scheme not in ("postgresql", "postgres"):
             raise StorageUnavailableError(f"not a postgresql:// URL: {url!r}")
         query = parse_qs(parts.query)
-        schema = (query.get("schema") or ["public"])[0]
+        schema = (query.get("schema") or [DEFAULT_SCHEMA])[0]
         if not _SCHEMA.match(schema):
             raise StorageUnavailableError(f"schema {schema!r} is not a plain SQL identifier")
         dbname = unquote(parts.path.lstrip("/"))

@@ -140,6 +140,20 @@ class SQLiteDatabase(Database):
             except sqlite3.Error as exc:
                 raise translate(exc, self.path) from exc
 
+    @staticmethod
+    def read_only_tables(path: str) -> set[str]:
+        """The tables of an existing database file, read without changing it (no journal mode
+        set, nothing created)."""
+        try:
+            conn = sqlite3.connect(path, timeout=DEFAULT_BUSY_TIMEOUT)
+            try:
+                rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise translate(exc, path) from exc
+        return {str(r[0]) for r in rows}
+
     def tables(self) -> set[str]:
         with self.read() as tx:
             rows = tx.all("SELECT name FROM sqlite_master WHERE type='table'")

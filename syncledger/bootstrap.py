@@ -30,11 +30,12 @@ from projections.audit import AuditProjection, AuditStore
 from projections.audit_table import SQLAuditStore
 from projections.base import LedgerLog, Projection
 from projections.database import Database, Waker
-from projections.errors import StorageUnavailableError
+from projections.errors import StorageError, StorageUnavailableError
 from projections.sqlite import SQLiteDatabase
 from projections.status import StatusProjection, StatusStore
 from projections.status_table import SQLStatusStore
 from syncledger.config import Settings
+from syncledger.web.store import WebStore
 
 
 def create_private_file(path: str) -> None:
@@ -53,6 +54,49 @@ def create_private_file(path: str) -> None:
     except OSError as exc:
         raise StorageUnavailableError(f"cannot create the database {path}: {exc}") from exc
     os.close(descriptor)
+
+
+class NoLedgerError(StorageError):
+    """The database named holds no ledger (a missing file, an empty schema): a command that only
+    reads or acts on an existing ledger never creates one."""
+
+
+LEDGER_TABLES = {False: "stored_events", True: "ledger_events"}
+
+
+def describe_database(settings: Settings) -> str:
+    """The database as messages name it (a PostgreSQL URL without its password)."""
+    if settings.is_postgres:
+        from projections.postgres import PostgresUrl
+
+        return PostgresUrl.parse(settings.db).describe()
+    return settings.db
+
+
+def existing_tables(settings: Settings) -> set[str] | None:
+    """The tables the database holds, or None when there is no database at all (no SQLite
+    file). Creates nothing: SQLite is opened read-only, PostgreSQL only queried."""
+    if settings.is_postgres:
+        from projections.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
+
+        database: Database = PostgresDatabase(PostgresUrl.parse(settings.db))
+        try:
+            return database.tables()
+        finally:
+            database.close()
+    if not Path(settings.db).exists():
+        return None
+    return SQLiteDatabase.read_only_tables(settings.db)
+
+
+def require_ledger(settings: Settings) -> None:
+    """Raise ``NoLedgerError`` unless the database holds a ledger."""
+    tables = existing_tables(settings)
+    if tables is None or LEDGER_TABLES[settings.is_postgres] not in tables:
+        raise NoLedgerError(
+            f"no ledger at {describe_database(settings)}; run `syncledger db init` to create "
+            "one there (or give --db / SYNCLEDGER_DB the ledger you meant)"
+        )
 
 
 @dataclass
@@ -77,10 +121,15 @@ class System:
     _token_manager: TokenManager | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, xero: XeroConnections | None = None) -> System:
-        """Open (creating if needed) the ledger and its tables on SQLite or PostgreSQL.
-        ``xero`` replaces the Xero connection pool (tests pass one with hooks that validate
-        every exchange)."""
+    def open(
+        cls, settings: Settings, xero: XeroConnections | None = None, *, create: bool = True
+    ) -> System:
+        """Open the ledger and its tables on SQLite or PostgreSQL, creating them if needed, or
+        with ``create=False`` only a ledger that exists (``NoLedgerError`` otherwise; missing
+        projection tables of an existing ledger are still added). ``xero`` replaces the Xero
+        connection pool (tests pass one with hooks that validate every exchange)."""
+        if not create:
+            require_ledger(settings)
         database: Database
         if settings.is_postgres:
             from projections.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
@@ -107,6 +156,7 @@ class System:
             status_store = SQLStatusStore(database)
             outbox_store = SQLOutboxStore(database)
             audit_store = SQLAuditStore(database)
+            WebStore(database)  # every ledger has the web's tables: `db check` agrees with it
             return cls(
                 settings=settings,
                 ledger=ledger,

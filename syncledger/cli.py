@@ -17,11 +17,13 @@ from typing import Any
 import click
 from eventsourcing.persistence import PersistenceError
 
+from domain.wording import counted
+from outbox.secrets import SecretBox
 from outbox.xero import IdentityUrls, Tenant
 from projections.errors import StorageError
 from projections.status import STATUSES, StatusFilter
-from syncledger import config, present, service
-from syncledger.bootstrap import System
+from syncledger import config, organisations, present, service
+from syncledger.bootstrap import NoLedgerError, System, describe_database
 from syncledger.clierrors import Failure, handle_errors
 from syncledger.connect import OAuthRequest
 from syncledger.locks import RelayLock
@@ -39,11 +41,15 @@ def _settings(ctx: click.Context, db: str | None) -> config.Settings:
 
 
 @contextmanager
-def opened(ctx: click.Context, db: str | None) -> Iterator[System]:
-    """The system for this command's database, with errors turned into clean exits."""
+def opened(ctx: click.Context, db: str | None, *, create: bool = False) -> Iterator[System]:
+    """The system for this command's database, with errors turned into clean exits. Only the
+    commands that bring a ledger into being (``db init``, ``connect``, ``ingest``) create one;
+    every other command needs it to exist ("no ledger at …")."""
     settings = _settings(ctx, db)
     try:
-        system = System.open(settings)
+        system = System.open(settings, create=create)
+    except NoLedgerError as exc:
+        raise Failure(str(exc)) from exc
     except (StorageError, PersistenceError, OSError) as exc:
         raise Failure(f"cannot open the database {settings.db}: {exc}") from exc
     try:
@@ -160,7 +166,7 @@ def ingest(ctx: click.Context, file: Any, db: str | None) -> None:
     def report(rejection: service.Rejection) -> None:
         click.echo(f"line {rejection.line}: {rejection.reason}", err=True)
 
-    with opened(ctx, db) as system:
+    with opened(ctx, db, create=True) as system:
         result = service.ingest(system, file, on_reject=report)
     click.echo(result.summary())
     if result.rejected:
@@ -224,6 +230,12 @@ def ingest(ctx: click.Context, file: Any, db: str | None) -> None:
     "Not Attempted until synced by hand.",
 )
 @click.option(
+    "--no-check",
+    is_flag=True,
+    help="Without OAuth: record the connection without first asking Xero at --xero-url for "
+    "the tenant's organisation.",
+)
+@click.option(
     "--switch-tenant",
     is_flag=True,
     help="Allow moving the organisation to another Xero organisation than the one its "
@@ -245,6 +257,7 @@ def connect(
     port: int,
     no_browser: bool,
     at: str | None,
+    no_check: bool,
     switch_tenant: bool,
     db: str | None,
 ) -> None:
@@ -260,6 +273,8 @@ def connect(
     \b
     Without OAuth (a sandbox in open mode):
       syncledger connect 42 --xero-url URL --tenant-id ID
+    first asks Xero at URL for the tenant's organisation and refuses (exit 1) when nothing
+    answers there or the tenant is unknown; --no-check skips that.
 
     From the connection time on, every invoice issued and every payment paid is pushed to Xero.
     Documents already recorded as issued at or after that time are requested now, and so is
@@ -277,14 +292,22 @@ def connect(
                 "give --client-id (or SYNCLEDGER_XERO_CLIENT_ID) to connect through OAuth, or "
                 "--xero-url and --tenant-id to connect without it"
             )
-        with opened(ctx, db) as system:
+        checked = (
+            None
+            if no_check
+            else organisations.check_connection(_settings(ctx, db), xero_url, tenant_id)
+        )
+        with opened(ctx, db, create=True) as system:
             organisation, requested = service.connect(
                 system, org, xero_url, tenant_id, moment, switch_tenant=switch_tenant
             )
-        tenant_label = tenant_id
+            if checked is not None:
+                organisations.remember(system, org, checked)
+        tenant_label = tenant_id if checked is None else f"{checked.name} ({tenant_id})"
     else:
         if client_id is None:
             raise click.UsageError("--custom-connection needs --client-id")
+        SecretBox(settings.secret_key)  # no key (or too short): say so before any prompt
         secret = client_secret or settings.xero_client_secret
         if secret is None:
             secret = click.prompt("Xero client secret", hide_input=True)
@@ -298,7 +321,7 @@ def connect(
             tenant_name=tenant_name,
             open_browser=not no_browser,
         )
-        with opened(ctx, db) as system:
+        with opened(ctx, db, create=True) as system:
             organisation, requested, tenant = service.connect_oauth(
                 system,
                 org,
@@ -319,7 +342,8 @@ def connect(
     )
     if requested:
         click.echo(
-            f"requested {len(requested)} documents issued since then: {', '.join(requested)}"
+            f"requested {counted(len(requested), 'document')} issued since then: "
+            f"{', '.join(requested)}"
         )
 
 
@@ -361,14 +385,19 @@ def config_group() -> None:
 
 
 def _checked(system: System, org: str, code: str, purpose: str, no_check: bool) -> str:
-    """What checking an account code against Xero's chart said (or that it was skipped)."""
+    """What checking an account code against Xero's chart said (or that it was skipped); the
+    organisation must be one the ledger knows."""
+    organisations.require_organisation(system, org)
     if no_check:
         return "not checked: --no-check"
-    return service.check_account(system, org, code, purpose)
+    return organisations.check_account(system, org, code, purpose)
 
 
 no_check_option = click.option(
     "--no-check", is_flag=True, help="Save without checking the code against Xero's chart."
+)
+no_tax_check_option = click.option(
+    "--no-check", is_flag=True, help="Save without checking the tax type against Xero's rates."
 )
 
 
@@ -400,16 +429,36 @@ def map_account(
 @click.argument("org")
 @click.argument("tax_rate")
 @click.argument("xero_tax_type")
+@no_tax_check_option
 @db_option
 @click.pass_context
 @handle_errors
 def map_tax(
-    ctx: click.Context, org: str, tax_rate: str, xero_tax_type: str, db: str | None
+    ctx: click.Context,
+    org: str,
+    tax_rate: str,
+    xero_tax_type: str,
+    no_check: bool,
+    db: str | None,
 ) -> None:
-    """Map an OpenSolar TAX_RATE name (e.g. GST) to a Xero TaxType (e.g. OUTPUT)."""
+    """Map an OpenSolar TAX_RATE name (e.g. GST) to a Xero TaxType (e.g. OUTPUT).
+
+    When the organisation is connected, the tax type is first checked against its tax rates in
+    Xero and refused unless it is there, active and usable on sales. Documents that failed for
+    a missing tax mapping need a `syncledger retry` afterwards.
+    """
     with opened(ctx, db) as system:
+        organisations.require_organisation(system, org)
+        checked = (
+            "not checked: --no-check"
+            if no_check
+            else organisations.check_tax_type(system, org, xero_tax_type)
+        )
         system.ledger.map_tax(org, tax_rate, xero_tax_type)
-    click.echo(f"organisation {org}: tax rate '{tax_rate}' → Xero tax type {xero_tax_type.upper()}")
+    click.echo(
+        f"organisation {org}: tax rate '{tax_rate}' → Xero tax type {xero_tax_type.upper()} "
+        f"({checked})"
+    )
 
 
 @config_group.command("payment-account")
@@ -447,6 +496,7 @@ def invoice_status(ctx: click.Context, org: str, status: str, db: str | None) ->
     Payments and credit-note allocations need AUTHORISED invoices in Xero.
     """
     with opened(ctx, db) as system:
+        organisations.require_organisation(system, org)
         system.ledger.set_invoice_status(org, status)
     click.echo(f"organisation {org}: new invoices are created as {status.upper()}")
 
@@ -468,6 +518,7 @@ def number_suffix(ctx: click.Context, org: str, setting: str, db: str | None) ->
     """
     enabled = setting.lower() == "on"
     with opened(ctx, db) as system:
+        organisations.require_organisation(system, org)
         system.ledger.set_number_suffix(org, enabled)
     click.echo(
         f"organisation {org}: reissues of a cancelled invoice's number are "
@@ -506,10 +557,7 @@ def rounding_account(
 def show(ctx: click.Context, org: str, as_json: bool, db: str | None) -> None:
     """Show an organisation's connection and settings."""
     with opened(ctx, db) as system:
-        organisation = system.ledger.organisation(org)
-    if organisation is None:
-        raise Failure(f"organisation {org} is not known to this ledger")
-    settings = organisation.settings()
+        settings = organisations.require_organisation(system, org).settings()
     if as_json:
         click.echo(json.dumps(settings, indent=2))
         return
@@ -557,7 +605,9 @@ def relay(ctx: click.Context, until_idle: bool, db: str | None) -> None:
 
     Runs until SIGTERM or SIGINT (the call in flight finishes and its outcome is recorded), or
     with --until-idle until nothing is left to do. Only one relay may run against a SQLite
-    database. Logs one line per delivery on stderr.
+    database. Logs one line per delivery on stderr, and at the end a line for each organisation
+    whose deliveries wait: one it could not reach (no answer, or Xero refusing or having
+    dropped the connection) makes it exit 1; one disconnected on purpose is only named.
     """
     if ctx.obj.get("log_level") is None and ctx.obj["settings"].log_level == "WARNING":
         logging.getLogger("syncledger").setLevel(logging.INFO)
@@ -569,8 +619,16 @@ def relay(ctx: click.Context, until_idle: bool, db: str | None) -> None:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with opened(ctx, db) as system, _relay_lock(system):
-            report = system.relay().run(until_idle=until_idle, stop=stop)
+            relay_ = system.relay()
+            if not until_idle:
+                click.echo(
+                    f"relay {relay_.owner} started on {describe_database(system.settings)}; "
+                    "stop it with SIGTERM or Ctrl-C",
+                    err=True,
+                )
+            report = relay_.run(until_idle=until_idle, stop=stop)
             service.refresh(system)
+            stuck, failing = organisations.unserved(system, report.reach)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -578,6 +636,10 @@ def relay(ctx: click.Context, until_idle: bool, db: str | None) -> None:
         f"delivered {report.delivered}, failed {report.failed}, retrying {report.retrying}, "
         f"skipped {report.skipped}"
     )
+    for line in stuck:
+        click.echo(line, err=True)
+    if failing:
+        ctx.exit(1)
 
 
 # reading --------------------------------------------------------------------------------------
@@ -606,6 +668,11 @@ def relay(ctx: click.Context, until_idle: bool, db: str | None) -> None:
     help="Include drafts and unpaid payments (never sent to Xero).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="One line per document, however long (default: DETAIL wraps to the terminal width).",
+)
 @db_option
 @click.pass_context
 @handle_errors
@@ -617,9 +684,13 @@ def status(
     kind: str | None,
     include_hidden: bool,
     as_json: bool,
+    wide: bool,
     db: str | None,
 ) -> None:
     """Show each document's sync status: Synced, Pending, Not Attempted or Failed, and why.
+
+    DETAIL (the reason, and for Failed documents the action to take) wraps to the terminal
+    width ($COLUMNS), never cut; --wide (or a pipe) prints one line per document.
 
     --json prints a list of objects with org, document, kind, number, status, error, reason,
     xero_id, credit_note_id, project, customer, amount, currency, date, attempts, updated_at.
@@ -641,7 +712,7 @@ def status(
     if as_json:
         click.echo(json.dumps([v.as_json() for v in views], indent=2))
     else:
-        click.echo(present.status_table(views))
+        click.echo(present.status_table(views, None if wide else present.terminal_width()))
 
 
 @main.command()
@@ -831,7 +902,7 @@ def replay(
             applied = service.replay(system, projection, dry_run=dry_run, progress=progress)
     verb = "would replay" if dry_run else "replayed"
     for name, count in applied.items():
-        click.echo(f"{name}: {verb} {count} events")
+        click.echo(f"{name}: {verb} {counted(count, 'event')}")
 
 
 @main.command()
@@ -841,8 +912,9 @@ def replay(
 @handle_errors
 def health(ctx: click.Context, as_json: bool, db: str | None) -> None:
     """Show how far behind each projection is, the outbox depth by state, the oldest pending
-    delivery's age, and per organisation: connection, calls left this minute and today, and
-    whether it is parked. Reads only; it brings nothing up to date."""
+    delivery's age, and per organisation: its connection, Xero's last answer (when, and what:
+    reached, refused, or no answer at all), calls left this minute and today, and whether it is
+    parked. Reads only; it brings nothing up to date."""
     with opened(ctx, db) as system:
         running = service.relay_running(system)
         report = service.health(system, running)
@@ -851,21 +923,15 @@ def health(ctx: click.Context, as_json: bool, db: str | None) -> None:
         return
     click.echo(f"log head: {report.head}; relay running: {'yes' if running else 'no'}")
     for name, values in report.projections.items():
-        click.echo(f"projection {name}: at {values['position']}, {values['lag']} events behind")
+        click.echo(
+            f"projection {name}: at {values['position']}, {counted(values['lag'], 'event')} behind"
+        )
     depth = ", ".join(f"{state} {count}" for state, count in report.outbox.items())
     click.echo(f"outbox: {depth}")
     if report.oldest_pending_seconds is not None:
         click.echo(f"oldest pending delivery: {report.oldest_pending_seconds:.0f} s old")
     for org in report.organisations:
-        minute, day = org["calls_left_this_minute"], org["calls_left_today"]
-        parts = [
-            "connected" if org["connected"] else "not connected",
-            f"calls left this minute {'?' if minute is None else minute}",
-            f"today {'?' if day is None else day}",
-        ]
-        if org["parked_until"]:
-            parts.append(f"parked until {org['parked_until']} ({org['parked_reason']})")
-        click.echo(f"organisation {org['org']}: " + ", ".join(parts))
+        click.echo(f"organisation {org['org']}: " + present.health_line(org))
 
 
 # database -------------------------------------------------------------------------------------
@@ -883,7 +949,7 @@ def db_group() -> None:
 def db_init(ctx: click.Context, db: str | None) -> None:
     """Create the ledger's tables, the projections', the outbox's and the web's (or add any that
     are missing); safe to run again. On PostgreSQL the schema is created too."""
-    with opened(ctx, db) as system:
+    with opened(ctx, db, create=True) as system:
         tables = service.db_init(system)
         description = system.database.description
     expected = service.expected_tables(system.is_postgres)
@@ -906,7 +972,9 @@ def db_check(ctx: click.Context, as_json: bool, db: str | None) -> None:
             json.dumps({"database": description, "present": present, "missing": missing}, indent=2)
         )
     else:
-        click.echo(f"{description}: {len(present)} tables present, {len(missing)} missing")
+        click.echo(
+            f"{description}: {counted(len(present), 'table')} present, {len(missing)} missing"
+        )
         for table in missing:
             click.echo(f"  missing: {table}")
     if missing:
@@ -964,11 +1032,3 @@ def demo(ctx: click.Context, db: str) -> None:
     from syncledger.demo import run_demo
 
     run_demo(ctx.obj["settings"].with_options(db=db), click.echo)
-
-
-def run() -> None:
-    """Entry point that never shows a traceback for a broken pipe."""
-    try:
-        main(standalone_mode=True)
-    except BrokenPipeError:
-        sys.exit(1)

@@ -57,8 +57,8 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click ends a broken pipe (`| head`) silently, with exit 1
         except XeroError as exc:
             raise Failure(f"Xero: {exc}") from exc
         except PersistenceError as exc:

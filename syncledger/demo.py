@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from domain.wording import counted
 from outbox.xero import XeroConnections
 from projections.status import FAILED, NOT_ATTEMPTED, StatusFilter
 from syncledger import present, service
@@ -112,8 +113,8 @@ def run_demo(settings: Settings, echo: Callable[[str], Any]) -> None:
 
         state = sandbox.state(tenant)
         echo(
-            f"\nThe sandbox now holds {len(state.get('invoices', []))} invoices, "
-            f"{len(state.get('credit_notes', []))} credit note(s) and "
-            f"{len(state.get('payments', []))} payments."
+            f"\nThe sandbox now holds {counted(len(state.get('invoices', [])), 'invoice')}, "
+            f"{counted(len(state.get('credit_notes', [])), 'credit note')} and "
+            f"{counted(len(state.get('payments', [])), 'payment')}."
         )
         echo(f"See one document's whole story with: syncledger --db {db} history INV-1005")

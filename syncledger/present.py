@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+import sys
+import textwrap
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -90,40 +94,105 @@ STATUS_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def status_table(views: Sequence[StatusView], width: int = 160) -> str:
-    """The status table for a terminal."""
-    rows: list[dict[str, str]] = []
-    for view in views:
-        row = view.row
-        detail = row.error or view.reason or (f"Xero {row.xero_id}" if row.xero_id else "")
-        if row.status == "Failed" and row.action:
-            detail = f"{detail} → {row.action}"
-        number = row.number
-        if row.xero_number and row.xero_number.casefold() != row.number.casefold():
-            number = f"{row.number} (Xero {row.xero_number})"
-        rows.append(
-            {
-                "org": row.org,
-                "document": row.document,
-                "number": number,
-                "customer": row.customer or "",
-                "amount": f"{money(row.amount)} {row.currency or ''}".strip(),
-                "status": row.status,
-                "detail": detail,
-            }
-        )
+def _status_cells(view: StatusView) -> dict[str, str]:
+    row = view.row
+    detail = row.error or view.reason or (f"Xero {row.xero_id}" if row.xero_id else "")
+    if row.status == "Failed" and row.action:
+        detail = f"{detail} → {row.action}"
+    number = row.number
+    if row.xero_number and row.xero_number.casefold() != row.number.casefold():
+        number = f"{row.number} (Xero {row.xero_number})"
+    return {
+        "org": row.org,
+        "document": row.document,
+        "number": number,
+        "customer": row.customer or "",
+        "amount": f"{money(row.amount)} {row.currency or ''}".strip(),
+        "status": row.status,
+        "detail": detail,
+    }
+
+
+MIN_DETAIL = 30
+"""Narrower than this, DETAIL goes on lines of its own under each row."""
+MIN_CUSTOMER = 12
+"""On a narrow terminal CUSTOMER is cut down to this, never DETAIL."""
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def status_table(views: Sequence[StatusView], width: int | None = None) -> str:
+    """The status table for a terminal ``width`` characters wide: DETAIL (the reason and the
+    action) wraps within its column, or on indented lines of its own when the other columns
+    leave it too little room; it is never cut. ``width=None``: one line per document."""
+    rows = [_status_cells(view) for view in views]
     if not rows:
         return "no documents"
     widths = {key: max(len(title), *(len(r[key]) for r in rows)) for title, key in STATUS_COLUMNS}
     fixed = sum(widths[k] + 2 for _, k in STATUS_COLUMNS[:-1])
-    widths["detail"] = max(20, min(widths["detail"], width - fixed))
-    out = ["  ".join(title.ljust(widths[key]) for title, key in STATUS_COLUMNS).rstrip()]
+    if width is not None and fixed > width:  # long names give way (status --json has them whole)
+        cut = min(fixed - width, widths["customer"] - MIN_CUSTOMER)
+        if cut > 0:
+            widths["customer"] -= cut
+            fixed -= cut
+            for r in rows:
+                r["customer"] = _cut(r["customer"], widths["customer"])
+    room = None if width is None else width - fixed
+    stacked = room is not None and room < MIN_DETAIL
+    titles = STATUS_COLUMNS[:-1] if stacked else STATUS_COLUMNS
+    out = ["  ".join(title.ljust(widths[key]) for title, key in titles).rstrip()]
     for r in rows:
-        cells = []
-        for _, key in STATUS_COLUMNS:
-            text = r[key]
-            if len(text) > widths[key]:
-                text = text[: widths[key] - 1] + "…"
-            cells.append(text.rjust(widths[key]) if key == "amount" else text.ljust(widths[key]))
-        out.append("  ".join(cells).rstrip())
+        left = "  ".join(
+            r[key].rjust(widths[key]) if key == "amount" else r[key].ljust(widths[key])
+            for _, key in STATUS_COLUMNS[:-1]
+        )
+        if stacked:
+            assert width is not None
+            out.append(left.rstrip())
+            if r["detail"]:
+                out.extend(_wrap(r["detail"], width - 4, indent="    "))
+            continue
+        detail = [r["detail"]] if room is None else _wrap(r["detail"], room)
+        out.append(f"{left}  {detail[0]}".rstrip())
+        out.extend(" " * fixed + more for more in detail[1:])
     return "\n".join(out)
+
+
+def _wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` characters (a word longer than that is split)."""
+    lines = textwrap.wrap(text, max(width, 10), break_on_hyphens=False)
+    return [indent + line for line in lines] if lines else [""]
+
+
+def terminal_width() -> int | None:
+    """The width to fit the status table to: $COLUMNS, else the terminal's; None (no wrapping)
+    when standard output is not a terminal, so pipes and files get one line per document."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.strip().isdigit() and int(columns) > 0:
+        return int(columns)
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def health_line(org: dict[str, Any]) -> str:
+    """One organisation in ``health``: its connection as Xero last answered it, not assumed."""
+    if not org["connected"]:
+        parts = ["not connected"]
+    else:
+        parts = [f"connected to tenant {org['tenant_id']}"]
+    answer, at = org.get("last_answer"), org.get("last_answer_at")
+    if answer is None:
+        parts.append("no answer from Xero yet")
+    elif org.get("reached"):
+        parts.append(f"Xero last answered at {at}: {answer}")
+    else:
+        parts.append(f"Xero NOT reached at {at}: {answer}")
+    minute, day = org["calls_left_this_minute"], org["calls_left_today"]
+    parts.append(f"calls left this minute {'?' if minute is None else minute}")
+    parts.append(f"today {'?' if day is None else day}")
+    if org["parked_until"]:
+        parts.append(f"parked until {org['parked_until']} ({org['parked_reason']})")
+    return ", ".join(parts)

@@ -6,33 +6,29 @@ it up to the end of the log.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-from domain.accounts import check_payment_account, check_rounding_account, check_sales_account
 from domain.documents import Document, Invoice, Payment
 from domain.errors import (
     AmbiguousDocumentError,
     ChangeError,
-    ConfigurationError,
     DocumentNotFoundError,
     FieldError,
     InvalidRequestError,
 )
 from domain.opensolar import Change, parse_change, parse_change_object
 from domain.organisation import Organisation
+from domain.wording import counted
 from outbox.delivery import Delivery
 from outbox.dryrun import DryRunXero
 from outbox.store import OPEN_STATES, WAITING
 from outbox.tokens import CUSTOM, OAUTH
 from outbox.xero import Tenant, XeroError
 from projections.base import catch_up
-from projections.database import Database
-from projections.sqlite import SQLiteDatabase
 from projections.status import (
     FAILED,
     NOT_ATTEMPTED,
@@ -41,13 +37,12 @@ from projections.status import (
     StatusRow,
     StatusView,
 )
-from syncledger.bootstrap import System
+from syncledger import ndjson
+from syncledger.bootstrap import System, describe_database, existing_tables
 from syncledger.config import Settings
 from syncledger.connect import OAuthRequest, authorize, custom_connection, stored
 from syncledger.locks import RelayLock
-from syncledger.web.store import WebStore
-
-MAX_LINE_BYTES = 1024 * 1024
+from syncledger.ndjson import MAX_LINE_BYTES
 
 
 @dataclass(frozen=True)
@@ -70,26 +65,6 @@ class IngestReport:
         return (
             f"ingested {self.ingested}, duplicates {self.duplicates}, rejected {len(self.rejected)}"
         )
-
-
-def read_lines(
-    stream: IO[bytes], limit: int = MAX_LINE_BYTES
-) -> Iterator[tuple[int, bytes | None]]:
-    """Numbered lines of a byte stream; an over-long line is skipped and given as None."""
-    number = 0
-    while True:
-        chunk = stream.readline(limit + 1)
-        if not chunk:
-            return
-        number += 1
-        if len(chunk) > limit and not chunk.endswith(b"\n"):
-            while True:
-                rest = stream.readline(limit)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, None
-            continue
-        yield number, chunk
 
 
 def parse_line(raw: bytes) -> Change:
@@ -122,8 +97,11 @@ def ingest(
             report.duplicates += result.duplicates
             batch.clear()
 
-    for number, raw in read_lines(stream):
-        if raw is None:
+    for line in ndjson.lines(stream):
+        number, raw = line.number, line.raw
+        if line.problem is not None:
+            rejection = Rejection(number, line.problem)
+        elif raw is None:
             rejection = Rejection(number, f"(line): too long (more than {MAX_LINE_BYTES} bytes)")
         elif not raw.strip():
             continue
@@ -131,7 +109,8 @@ def ingest(
             try:
                 batch.append(parse_line(raw))
             except ChangeError as exc:
-                rejection = Rejection(number, str(exc))
+                hint = ndjson.hint_for(raw)
+                rejection = Rejection(number, f"{exc}" + (f" ({hint})" if hint else ""))
             else:
                 if len(batch) >= size:
                     flush()
@@ -252,14 +231,29 @@ def retry(
         rows = [v.row for v in system.status_store.rows(StatusFilter(org=org, status=FAILED))]
     else:
         rows = _rows_for(system, references, org, report)
-    for row in rows:
+    retried: set[str] = set()
+    for row in sorted(rows, key=lambda r: r.kind != "invoice"):  # invoices before payments
         try:
             system.ledger.request_retry(UUID(row.doc_id), reason)
         except InvalidRequestError as exc:
-            report.refused.append(str(exc))
+            if row.invoice_doc in retried and _no_longer_failed(system, row):
+                # retrying its invoice in this same command brought it back in line
+                report.done.append(f"{row.number} ({row.document}): retried with its invoice")
+            else:
+                report.refused.append(str(exc))
         else:
+            retried.add(row.doc_id)
             report.done.append(f"{row.number} ({row.document}): retry requested")
     return report
+
+
+def _no_longer_failed(system: System, row: StatusRow) -> bool:
+    catch_up(system.status, system.log)
+    return all(
+        found.status != FAILED
+        for found in system.status_store.find(row.document, row.org)
+        if found.doc_id == row.doc_id
+    )
 
 
 @dataclass
@@ -311,7 +305,8 @@ def estimate(system: System, rows: Sequence[StatusRow]) -> list[str]:
         state = states.get(org)
         day = state.day_remaining if state is not None else None
         text = (
-            f"organisation {org}: {len(docs)} documents, about {calls} Xero calls "
+            f"organisation {org}: {counted(len(docs), 'document')}, "
+            f"about {counted(calls, 'Xero call')} "
             f"(up to {len(customers)} contact lookups), about {minutes:.1f} minutes at "
             f"{budget} calls a minute"
         )
@@ -442,11 +437,11 @@ def replay(
     names = list(system.projections) if which == "all" else [which]
     applied: dict[str, int] = {}
     head = system.log.head()
+    if dry_run:  # a rebuild applies the whole log to each projection: count what it would
+        size = log_size(system)
+        return {name: size for name in names}
     for name in names:
         projection = system.projections[name]
-        if dry_run:
-            applied[name] = head - projection.position()
-            continue
         projection.reset()
         done = 0
 
@@ -458,6 +453,18 @@ def replay(
 
         applied[name] = catch_up(projection, system.log, progress=step)
     return applied
+
+
+def log_size(system: System) -> int:
+    """How many events the log holds (positions may have gaps on PostgreSQL: counted, not
+    inferred from the head)."""
+    count, after = 0, 0
+    while True:
+        batch = system.log.read(after, 5000, wanted=lambda _topic: False)
+        if not batch:
+            return count
+        count += len(batch)
+        after = batch[-1].position
 
 
 def replay_document(
@@ -560,6 +567,9 @@ def health(system: System, relay_running: bool) -> Health:
                 "limits_observed_at": _iso(state.observed_at) if state else None,
                 "parked_until": _iso(state.parked_until) if state and parked else None,
                 "parked_reason": state.parked_reason if state and parked else None,
+                "last_answer": state.answer if state else None,
+                "last_answer_at": _iso(state.answered_at) if state else None,
+                "reached": state.reached if state else None,
             }
         )
     return Health(
@@ -638,29 +648,6 @@ def disconnect(system: System, org_id: str) -> list[str]:
     return notes
 
 
-def check_account(system: System, org_id: str, code: str, purpose: str) -> str:
-    """Check an account code against the organisation's chart in Xero before it is saved;
-    raises ``ConfigurationError`` with Xero's reason to refuse it. Returns what was checked."""
-    org = system.ledger.organisation(org_id)
-    if org is None or org.connection is None:
-        return "not checked against Xero: the organisation is not connected"
-    client = system.xero_client(org, lambda call: None)
-    try:
-        data = client.get("list_accounts", "/Accounts")
-    except XeroError as exc:
-        raise ConfigurationError(
-            f"could not read the chart of accounts from Xero ({exc}); use --no-check to save "
-            "the mapping without checking"
-        ) from exc
-    accounts = list(data.get("Accounts") or []) if isinstance(data, dict) else []
-    check = {
-        "payment": check_payment_account,
-        "rounding": check_rounding_account,
-    }.get(purpose, check_sales_account)
-    account = check(code, accounts)
-    return f"checked against Xero: {account.get('Name')} ({account.get('Type')})"
-
-
 def relay_running(system: System) -> bool:
     """True if a relay is running against this database (the SQLite lock is held, or a
     relay heartbeated on PostgreSQL within its lease time)."""
@@ -702,28 +689,19 @@ def expected_tables(postgres: bool) -> tuple[str, ...]:
 
 
 def db_init(system: System) -> set[str]:
-    """Create (or complete) every table; safe to run again. Returns the tables that exist."""
-    WebStore(system.database)
+    """Every table exists once the system is open (it creates what is missing); the tables."""
     return system.database.tables()
 
 
 def db_check(settings: Settings) -> tuple[str, list[str], list[str]]:
     """What a database holds and lacks, without creating anything: (description, present,
     missing)."""
-    database: Database
-    if settings.is_postgres:
-        from projections.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
-
-        database = PostgresDatabase(PostgresUrl.parse(settings.db))
-    else:
-        if not Path(settings.db).exists():
-            return f"SQLite {settings.db} (no such file)", [], list(expected_tables(False))
-        database = SQLiteDatabase(settings.db)
-    try:
-        existing = database.tables()
-    finally:
-        database.close()
+    existing = existing_tables(settings)
+    description = describe_database(settings)
+    if existing is None:
+        return f"SQLite {description} (no such file)", [], list(expected_tables(False))
     expected = expected_tables(settings.is_postgres)
     present = [t for t in expected if t in existing]
     missing = [t for t in expected if t not in existing]
-    return database.description, present, missing
+    kind = "PostgreSQL" if settings.is_postgres else "SQLite"
+    return f"{kind} {description}", present, missing

@@ -25,6 +25,7 @@ from domain.differences import listed
 from domain.documents import BLOCKED, CANCELLED_UNSENT, Invoice
 from domain.errors import MappingError
 from domain.mapping import (
+    MissingMappings,
     document_url,
     invoice_payload,
     invoice_update_payload,
@@ -158,11 +159,9 @@ class Invoices:
         try:
             priced_lines(fields, ctx.org)
         except MappingError as exc:
+            missing = MissingMappings(exc.categories, exc.tax_rates)
             return Refused(
-                str(exc),
-                "configuration",
-                f"map it with `syncledger config map-account {invoice.org_id} CATEGORY CODE` "
-                f"(or `config map-tax`), then run `syncledger retry {invoice.number}`",
+                str(exc), "configuration", missing.action(invoice.org_id, invoice.number)
             )
         code = fields.currency
         currencies = ctx.facts.currencies(ctx.tenant_id, ctx.client, [item.doc], code)

@@ -18,6 +18,7 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from domain.redaction import redact_text
+from domain.wording import counted
 from outbox.reconcile import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ReconcileError
 from projections.audit import KINDS, EventFilter, Window, stamp
 from projections.errors import StorageError
@@ -26,7 +27,7 @@ from syncledger import config
 from syncledger.audit import output, queries
 from syncledger.audit.output import Column
 from syncledger.audit.reconciling import reconcile as run_reconcile
-from syncledger.bootstrap import System
+from syncledger.bootstrap import NoLedgerError, System
 from syncledger.clierrors import F, Failure, handle_errors, operational
 
 ONE_DAY = timedelta(days=1)
@@ -53,7 +54,9 @@ def opened(ctx: click.Context, db: str | None) -> Iterator[queries.Audit]:
     """The audit index of this command's ledger, brought up to the end of the log."""
     settings = _settings(ctx, db)
     try:
-        system = System.open(settings)
+        system = System.open(settings, create=False)
+    except NoLedgerError as exc:
+        raise Failure(str(exc)) from exc
     except (StorageError, PersistenceError, OSError) as exc:
         raise Failure(f"cannot open the database {settings.db}: {exc}") from exc
     try:
@@ -244,7 +247,7 @@ def events_command(
     """
     fmt = _format(as_json, as_csv)
     window = _window(since, until)
-    with opened(ctx, db) as audit:
+    with opened(ctx, db) as audit, ExitStack() as stack:
         aggregate_id = queries.resolve(audit, doc, org).doc_id if doc else None
         where = EventFilter(
             org=org,
@@ -256,8 +259,10 @@ def events_command(
         )
         page = _Page(limit)
         views = queries.events(audit, where, after=after, limit=page.fetch, with_data=with_data)
-        rows = (v.as_json() for v in page.take(views))
+        taken = page.take(views)
+        rows = (v.as_json() for v in taken)
         columns = (*EVENT_COLUMNS, Column("DATA", "data", 200)) if with_data else EVENT_COLUMNS
+        stack.enter_context(closing(taken))  # closed (cursor first) while the ledger is open
         _emit(
             fmt,
             columns,
@@ -808,14 +813,15 @@ def reconcile_command(
     else:
         echo(
             f"organisation {report.org}, Xero tenant {report.tenant_id}: checked "
-            f"{report.checked['invoices']} invoices, {report.checked['credit_notes']} credit "
-            f"notes, {report.checked['payments']} payments against "
-            f"{sum(report.xero.values())} records in Xero"
+            f"{counted(report.checked['invoices'], 'invoice')}, "
+            f"{counted(report.checked['credit_notes'], 'credit note')}, "
+            f"{counted(report.checked['payments'], 'payment')} against "
+            f"{counted(sum(report.xero.values()), 'record')} in Xero"
         )
         if report.differences:
             output.write_table(echo, DIFFERENCE_COLUMNS, rows)
             counts = ", ".join(f"{c} {n}" for c, n in report.summary.items() if n)
-            echo(f"{len(report.differences)} differences: {counts}")
+            echo(f"{counted(len(report.differences), 'difference')}: {counts}")
         else:
             echo("no differences: Xero holds what the ledger implies")
         for note in report.notes:

@@ -20,9 +20,10 @@ from eventsourcing.persistence import PersistenceError
 from outbox.secrets import SecretBox
 from projections.errors import StorageError
 from syncledger import config
-from syncledger.bootstrap import System
+from syncledger.bootstrap import NoLedgerError, System
 from syncledger.clierrors import Failure, handle_errors, operational
 from syncledger.locks import LockHeldError, RelayLock
+from syncledger.organisations import require_organisation
 from syncledger.web.auth import hash_password, normal_email, password_problem
 from syncledger.web.changes import (
     DEFAULT_MAX_BODY_BYTES,
@@ -49,18 +50,24 @@ def _settings(ctx: click.Context, db: str | None) -> config.Settings:
 
 
 @contextmanager
-def _store(ctx: click.Context, db: str | None) -> Iterator[tuple[config.Settings, WebStore]]:
+def _system(ctx: click.Context, db: str | None) -> Iterator[System]:
     settings = _settings(ctx, db)
     try:
-        system = System.open(settings)
+        system = System.open(settings, create=False)
+    except NoLedgerError as exc:
+        raise Failure(str(exc)) from exc
     except (StorageError, PersistenceError, OSError) as exc:
         raise Failure(f"cannot open the database {settings.db}: {exc}") from exc
     try:
-        if system.database is None:
-            raise Failure("this ledger backend has no database for the web tables")
-        yield settings, WebStore(system.database)
+        yield system
     finally:
         system.close()
+
+
+@contextmanager
+def _store(ctx: click.Context, db: str | None) -> Iterator[tuple[config.Settings, WebStore]]:
+    with _system(ctx, db) as system:
+        yield system.settings, WebStore(system.database)
 
 
 db_option = click.option(
@@ -281,8 +288,10 @@ def users_add(
     address = _email(email)
     if not org.strip():
         raise click.BadParameter("must not be empty", param_hint="ORG")
-    password = _password(password_stdin)
-    with _store(ctx, db) as (_, store):
+    with _system(ctx, db) as system:
+        require_organisation(system, org.strip())  # before the password prompt
+        password = _password(password_stdin)
+        store = WebStore(system.database)
         user = store.add_user(org.strip(), address, hash_password(password), is_admin=admin)
     role = "administrator" if user.is_admin else "user"
     click.echo(f"added {role} {user.email} of organisation {user.org}")

@@ -120,6 +120,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
             "tenant-99",
             "--at",
             "2026-11-01T00:00:00Z",
+            "--no-check",  # a URL that never answers: the secret in it must never show
         )
         story.mark("connected")
         cli.ingest(

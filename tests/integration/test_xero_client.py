@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
@@ -17,6 +16,7 @@ from outbox.delivery import Delivery
 from outbox.tokens import TokenManager
 from outbox.xero import XeroConnections
 from projections.base import catch_up
+from syncledger import organisations
 from syncledger.sandbox import SandboxConfig
 from tests.factories import invoice_change, payment_change
 from tests.integration.xero_fixtures import CLIENT_ID, CLIENT_SECRET, World
@@ -263,15 +263,29 @@ def test_account_codes_xero_would_refuse_are_refused_with_the_reason(
     world: World, code, purpose, words
 ):
     from domain.errors import ConfigurationError
-    from syncledger import service
 
     with pytest.raises(ConfigurationError, match=words):
-        service.check_account(world.system, "42", code, purpose)
+        organisations.check_account(world.system, "42", code, purpose)
+
+
+@pytest.mark.parametrize(
+    ("tax_type", "words"),
+    [
+        ("INPUT", "cannot be used on sales"),
+        ("GSTONIMPORTS", "cannot be used on sales"),
+        ("NOSUCHTAX", "not one of the Xero organisation's tax rates"),
+    ],
+)
+def test_tax_types_xero_would_refuse_on_sales_are_refused_with_the_reason(
+    world: World, tax_type, words
+):
+    from domain.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=words):
+        organisations.check_tax_type(world.system, "42", tax_type)
+    assert "GST on Income" in organisations.check_tax_type(world.system, "42", "output")
 
 
 def test_good_account_codes_are_accepted(world: World):
-    from syncledger import service
-
-    assert "Sales" in service.check_account(world.system, "42", "200", "sales")
-    assert "Business Bank" in service.check_account(world.system, "42", "090", "payment")
-    assert Decimal("1") == 1
+    assert "Sales" in organisations.check_account(world.system, "42", "200", "sales")
+    assert "Business Bank" in organisations.check_account(world.system, "42", "090", "payment")
