@@ -287,6 +287,12 @@ class XeroClient:
             operation, "GET", path, params=params, summary=dict(params or {}), owners=owners
         )
 
+    def send(self, operation: str, method: str, path: str, body: Any, key: str | None) -> Any:
+        """Any other call on the Accounting API (``path`` under ``/api.xro/2.0``), with Xero's
+        answer parsed and failures classified. Syncledger's deliveries never use it: it is for
+        tools around them (the pre-production check voids what it created with it)."""
+        return self._call(operation, method, path, body=body, key=key)
+
     # the organisation -------------------------------------------------------------------------
 
     def organisation(self, owners: Sequence[str] = ()) -> dict[str, Any]:
