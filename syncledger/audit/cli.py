@@ -284,7 +284,9 @@ class _Page:
         self.fetch = self.limit + 1 if self.limit else None
         self.next_after: int | None = None
 
-    def take(self, views: Generator[queries.EventView, None, None]) -> Iterator[queries.EventView]:
+    def take(
+        self, views: Generator[queries.EventView, None, None]
+    ) -> Generator[queries.EventView, None, None]:
         last: int | None = None
         with closing(views):
             for count, view in enumerate(views):

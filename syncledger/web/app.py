@@ -54,7 +54,7 @@ from projections.errors import StorageError
 from projections.status import STATUSES
 from syncledger import service
 from syncledger.config import Settings
-from syncledger.web import metrics, pages
+from syncledger.web import metrics, pages, wording
 from syncledger.web.assets import ASSETS
 from syncledger.web.auth import (
     new_token,
@@ -547,9 +547,11 @@ class WebApp:
         if not report.done and not report.refused:
             report.refused.append("nothing to do")
         status = 409 if report.refused and not report.done else 200
+        notice = wording.notice_text(report.done, report.refused)
         if _wants_json(request):
-            return JSONResponse({"done": report.done, "refused": report.refused}, status)
-        notice = "; ".join([*report.done, *(f"refused: {r}" for r in report.refused)])
+            return JSONResponse(
+                {"done": report.done, "refused": report.refused, "notice": notice}, status
+            )
         back = _back(form)
         query = (back + "&" if back else "") + urlencode({"notice": notice[:500]})
         return RedirectResponse(f"/?{query}", status_code=303)
@@ -738,7 +740,7 @@ def _live_payload(
 ) -> dict[str, Any]:
     return {
         "version": version,
-        "rows": pages.rows_html(snapshot.views, session, filters),
+        "rows": pages.rows_html(snapshot, session, filters),
         "summary": pages.summary_html(snapshot, filters),
         "failed": snapshot.counts.get("Failed", 0),
         "projects": snapshot.projects,

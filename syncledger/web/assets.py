@@ -43,8 +43,8 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 [hidden] { display: none !important; }
 
 .topbar {
-  display: flex; align-items: center; justify-content: space-between; gap: 16px;
-  padding: 10px 24px; background: #111827; color: #e5e7eb;
+  display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between;
+  gap: 8px 16px; padding: 10px 24px; background: #111827; color: #e5e7eb;
 }
 .brand { display: flex; align-items: center; gap: 8px; font-weight: 650; letter-spacing: .2px; }
 .brand-mark {
@@ -52,7 +52,11 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
   background: linear-gradient(135deg, #34a853 0%, #0b66d6 100%);
 }
 .brand-large { font-size: 18px; color: var(--ink); margin-bottom: 8px; }
-.who { display: flex; align-items: center; gap: 12px; font-size: 13px; }
+.who {
+  display: flex; flex-wrap: wrap; align-items: center; justify-content: flex-end;
+  gap: 4px 12px; font-size: 13px; min-width: 0;
+}
+.who-email { overflow-wrap: anywhere; min-width: 0; }
 .who-scope { color: #9ca3af; }
 .inline { display: inline; margin: 0; }
 
@@ -135,7 +139,7 @@ summary.btn::-webkit-details-marker { display: none; }
 
 .table-wrap {
   background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius);
-  box-shadow: var(--shadow);
+  box-shadow: var(--shadow); max-width: 100%;
 }
 table.documents { width: 100%; border-collapse: separate; border-spacing: 0; }
 .documents th {
@@ -156,6 +160,7 @@ table.documents { width: 100%; border-collapse: separate; border-spacing: 0; }
 .kind { font-size: 12px; color: var(--muted); }
 .kind-payment { color: #6b4fbb; }
 td[data-col="actions"] { width: 1%; white-space: nowrap; text-align: right; }
+td[data-col="date"] { white-space: nowrap; }
 th[data-col="actions"] { text-align: right; }
 
 .chip {
@@ -172,10 +177,17 @@ th[data-col="actions"] { text-align: right; }
 .chip-not-attempted .chip-dot { background: var(--na-dot); }
 .chip-failed { background: var(--failed-bg); color: var(--failed-ink); }
 .chip-failed .chip-dot { background: var(--failed-dot); }
-.chip:focus-visible { box-shadow: 0 0 0 2px #b6d4fe; }
+.chip-credited { background: var(--na-bg); color: var(--synced-ink); }
+.chip-credited .chip-dot { background: transparent; border: 2px solid var(--synced-dot); }
+.chip-refund-due { background: var(--pending-bg); color: var(--pending-ink); }
+.chip-refund-due .chip-dot {
+  background: var(--synced-dot); box-shadow: 0 0 0 2px var(--pending-dot);
+}
+.chip:focus-visible { box-shadow: 0 0 0 2px var(--accent); }
 .tip {
   visibility: hidden; opacity: 0; position: absolute; z-index: 30; left: 50%; top: calc(100% + 8px);
-  transform: translateX(-50%); width: max-content; max-width: 340px; white-space: normal;
+  transform: translateX(-50%); width: max-content; max-width: min(340px, calc(100vw - 16px));
+  white-space: normal;
   background: #111827; color: #f9fafb; font-size: 12.5px; font-weight: 450; line-height: 1.4;
   padding: 8px 10px; border-radius: 6px; box-shadow: var(--shadow); text-align: left;
   transition: opacity .12s ease; pointer-events: none;
@@ -185,6 +197,15 @@ th[data-col="actions"] { text-align: right; }
   border: 5px solid transparent; border-top: 0; border-bottom-color: #111827;
 }
 .chip:hover .tip, .chip:focus .tip { visibility: visible; opacity: 1; }
+.chip.tip-off .tip { visibility: hidden; opacity: 0; }
+.tip-todo { display: block; margin-top: 6px; color: #d1d5db; }
+/* With the script, a tooltip is placed in the viewport, so a table that scrolls sideways in its
+   container neither clips it nor grows because of it. */
+.js .tip { position: fixed; left: 0; top: 0; transform: none; }
+.js .tip::before { left: var(--tip-arrow, 50%); }
+.js .tip.tip-above::before {
+  top: auto; bottom: -5px; border-bottom: 0; border-top: 5px solid #111827;
+}
 
 .panel {
   position: fixed; top: 0; right: 0; bottom: 0; width: min(480px, 100vw); z-index: 40;
@@ -200,6 +221,7 @@ th[data-col="actions"] { text-align: right; }
 .panel-close:hover { background: #f3f4f6; text-decoration: none; }
 .panel .tip { left: 0; transform: none; }
 .panel .tip::before { left: 16px; }
+.js .panel .tip::before { left: var(--tip-arrow, 16px); }
 .why { margin: 12px 0; padding: 8px 12px; background: #f6f8fa; border-radius: 6px; }
 .why-failed { background: var(--failed-bg); color: var(--failed-ink); }
 .panel-links { display: flex; flex-wrap: wrap; gap: 8px; margin: 12px 0 16px; }
@@ -236,11 +258,34 @@ h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: v
 .form-error {
   background: var(--failed-bg); color: var(--failed-ink); padding: 8px 10px; border-radius: 6px;
 }
+
+/* Narrow windows: the table scrolls sideways inside its container (which gives up the sticky
+   header there), and the rest wraps. */
+@media (max-width: 1100px) {
+  .table-wrap { overflow-x: auto; }
+}
+@media (max-width: 640px) {
+  .documents:has(tbody tr.empty:only-child) thead { display: none; }
+  .topbar { padding: 8px 12px; }
+  .page { padding: 12px 12px 32px; }
+  .summary { gap: 6px; }
+  .stat { flex: 1 1 88px; min-width: 0; padding: 6px 10px; }
+  .toolbar, .filters { width: 100%; }
+  .filter { flex: 1 1 140px; }
+  select { min-width: 0; width: 100%; }
+  .toolbar-actions { flex-wrap: wrap; }
+  .columns .menu { left: 0; right: auto; }
+  .documents th, .documents td { padding: 8px 10px; }
+  .documents tr.empty td { padding: 24px 12px; white-space: normal; }
+  .facts { grid-template-columns: 96px 1fr; }
+  .panel-inner { padding: 16px 16px 24px; }
+}
 """
 
 JS = """
 "use strict";
 (function () {
+  document.documentElement.classList.add("js");
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const table = document.getElementById("documents");
   if (!csrfMeta || !table) { return; }
@@ -289,6 +334,43 @@ JS = """
     });
   }
   applyColumns();
+
+  // tooltips --------------------------------------------------------------------------------
+  // Each chip's tooltip is placed in the viewport (position: fixed) beside its chip, so the
+  // table may scroll sideways in its container; Escape hides it until the chip is left.
+  function placeTip(chipEl) {
+    const tip = chipEl.querySelector(".tip");
+    if (!tip) { return; }
+    const box = chipEl.getBoundingClientRect();
+    const width = tip.offsetWidth, height = tip.offsetHeight, margin = 8;
+    const middle = box.left + box.width / 2;
+    const left = Math.max(margin, Math.min(middle - width / 2, window.innerWidth - width - margin));
+    let top = box.bottom + 8;
+    const above = top + height > window.innerHeight - margin && box.top - 8 - height > margin;
+    if (above) { top = box.top - 8 - height; }
+    tip.classList.toggle("tip-above", above);
+    tip.style.left = left + "px";
+    tip.style.top = top + "px";
+    tip.style.setProperty("--tip-arrow", Math.max(10, Math.min(width - 10, middle - left)) + "px");
+  }
+  function shownChips() {
+    return document.querySelectorAll(".chip:hover, .chip:focus");
+  }
+  ["mouseover", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      const chipEl = event.target.closest && event.target.closest(".chip");
+      if (chipEl) { placeTip(chipEl); }
+    });
+  });
+  ["scroll", "resize"].forEach(function (type) {
+    window.addEventListener(type, function () { shownChips().forEach(placeTip); }, true);
+  });
+  ["mouseout", "focusout"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      const chipEl = event.target.closest && event.target.closest(".chip");
+      if (chipEl && !chipEl.contains(event.relatedTarget)) { chipEl.classList.remove("tip-off"); }
+    });
+  });
 
   // notices ---------------------------------------------------------------------------------
   function say(text, isError) {
@@ -359,7 +441,13 @@ JS = """
     if (event.target.closest("#panel-close")) { event.preventDefault(); closePanel(); }
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && openDoc) { closePanel(); }
+    if (event.key !== "Escape") { return; }
+    const chipEl = document.activeElement && document.activeElement.closest(".chip");
+    if (chipEl && !chipEl.classList.contains("tip-off")) {
+      chipEl.classList.add("tip-off");
+      return;
+    }
+    if (openDoc) { closePanel(); }
   });
 
   // actions ---------------------------------------------------------------------------------
@@ -377,9 +465,7 @@ JS = """
     }).then(function (pair) {
       const answer = pair[0], data = pair[1];
       if (answer.status === 401) { location.assign("/login"); return; }
-      const lines = (data.done || []).concat((data.refused || []).map(function (r) {
-        return "Refused: " + r;
-      }));
+      const lines = data.notice ? [data.notice] : [];
       if (data.error) { lines.push(data.error); }
       say(lines.join(" · ") || "Nothing to do.", !answer.ok);
     }).catch(function () {
@@ -389,8 +475,23 @@ JS = """
   });
 
   // live updates (server-sent events) -------------------------------------------------------
+  // A keyboard user's place survives a live update: the same control of the same document.
+  const FOCUSABLE = [".chip", "a.doc-link", "button"];
+  function focusedPlace() {
+    const active = document.activeElement;
+    const row = active && rows.contains(active) ? active.closest("tr[data-doc]") : null;
+    const kind = row ? FOCUSABLE.find(function (s) { return active.matches(s); }) : null;
+    return kind ? 'tr[data-doc="' + CSS.escape(row.dataset.doc) + '"] ' + kind : null;
+  }
   function render(data) {
+    const place = focusedPlace();
+    const dismissed = !!document.querySelector("#rows .chip.tip-off:focus");
     rows.innerHTML = data.rows;
+    const again = place ? rows.querySelector(place) : null;
+    if (again) {
+      again.classList.toggle("tip-off", dismissed);
+      again.focus({ preventScroll: true });
+    }
     summary.innerHTML = data.summary;
     failedCount.textContent = String(data.failed);
     retryAllButton.disabled = data.failed === 0;

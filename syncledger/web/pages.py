@@ -1,7 +1,8 @@
 """The HTML of the web side, rendered on the server: the login page, the Payment Requests page,
 its table rows and summary (also sent as-is over server-sent events), and the details panel.
 Every value is escaped here; the page loads one stylesheet and one script and runs no inline
-code, so the Content-Security-Policy can forbid inline scripts and styles.
+code, so the Content-Security-Policy can forbid inline scripts and styles. What the page says of
+reasons and actions comes from ``syncledger.web.wording``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,20 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
 
-from projections.status import FAILED, NOT_ATTEMPTED, PENDING, STATUSES, SYNCED, StatusView, money
+from projections.status import (
+    FAILED,
+    NOT_ATTEMPTED,
+    PENDING,
+    STATUSES,
+    SYNCED,
+    StatusRow,
+    StatusView,
+    money,
+)
 from syncledger.web.assets import asset_url
 from syncledger.web.backend import Details, Snapshot
 from syncledger.web.store import Session
+from syncledger.web.wording import chip_label, page_action, page_words, positive
 
 ROW_LIMIT = 500
 """Rows rendered (and pushed live) at most; the counts always cover every document."""
@@ -76,6 +87,19 @@ def columns_for(session: Session) -> list[Column]:
     return [c for c in COLUMNS if session.user.is_admin or not c.admin_only]
 
 
+def empty_text(snapshot: Snapshot, session: Session, filters: Filters) -> str:
+    """What an empty table says: that there are no documents at all yet, or that the filters
+    leave none."""
+    if snapshot.orgs:
+        return "No documents match these filters."
+    later = "they appear here when OpenSolar sends them."
+    if not session.user.is_admin:
+        return f"No documents yet for this organisation — {later}"
+    if filters.org:
+        return f"No documents yet for organisation {filters.org} — {later}"
+    return f"No documents yet for any organisation — {later}"
+
+
 def _layout(title: str, body: str, csrf: str | None = None, body_class: str = "") -> str:
     meta = f'<meta name="csrf-token" content="{_e(csrf)}">' if csrf else ""
     return (
@@ -120,27 +144,54 @@ def login_page(csrf: str, next_url: str, error: str | None = None, email: str = 
 
 
 def tooltip_text(view: StatusView) -> str:
-    """What the Accounting Sync chip's tooltip says: the error, or why it is where it is."""
+    """What the Accounting Sync chip's tooltip says first: the error, or why it is where it is
+    (in the page's words)."""
     row = view.row
     if row.status == FAILED:
-        return row.error or view.reason or "Failed"
-    if row.status == SYNCED:
+        text = row.error or view.reason or "Failed"
+    elif row.status == SYNCED:
         text = view.reason or "Accepted by Xero"
-        return f"{text} (Xero id {row.xero_id})" if row.xero_id else text
-    return view.reason or row.status
+        text = f"{text} (Xero id {row.xero_id})" if row.xero_id else text
+    else:
+        text = view.reason or row.status
+    return page_words(text)
 
 
-def chip(view: StatusView) -> str:
-    """The Accounting Sync chip with its tooltip."""
+def chip(view: StatusView, where: str = "tip") -> str:
+    """The Accounting Sync chip: focusable, with a tooltip holding the error or reason and, for
+    a Failed document, what to do; screen readers hear both (``aria-describedby``). ``where``
+    keeps ids unique when the same document's chip is also in the details panel."""
     row = view.row
-    tip_id = f"tip-{row.doc_id}"
-    return (
-        f'<span class="chip chip-{CHIP_CLASS.get(row.status, "pending")}" tabindex="0" '
-        f'data-status="{_e(row.status)}" aria-describedby="{_e(tip_id)}">'
-        f'<span class="chip-dot" aria-hidden="true"></span>{_e(row.status)}'
-        f'<span class="tip" role="tooltip" id="{_e(tip_id)}">{_e(tooltip_text(view))}</span>'
-        "</span>"
+    label, variant = chip_label(row)
+    tip_id = f"{where}-{row.doc_id}"
+    text_id, todo_id = f"{tip_id}-text", f"{tip_id}-todo"
+    todo = page_action(row)
+    described = f"{text_id} {todo_id}" if todo else text_id
+    todo_html = (
+        f'<span class="tip-todo" id="{_e(todo_id)}">To do: {_e(todo)}</span>' if todo else ""
     )
+    classes = f"chip chip-{CHIP_CLASS.get(row.status, 'pending')}"
+    if variant:
+        classes += f" chip-{variant}"
+    return (
+        f'<span class="{classes}" tabindex="0" data-status="{_e(row.status)}" '
+        f'data-label="{_e(label)}" aria-describedby="{_e(described)}">'
+        f'<span class="chip-dot" aria-hidden="true"></span>'
+        f'<span class="chip-label">{_e(label)}</span>'
+        f'<span class="tip" role="tooltip" id="{_e(tip_id)}">'
+        f'<span class="tip-text" id="{_e(text_id)}">{_e(tooltip_text(view))}</span>'
+        f"{todo_html}</span></span>"
+    )
+
+
+def _row_action(row: StatusRow, session: Session, filters: Filters) -> str:
+    """The button the page offers for a document: Retry (Failed, unless it only waits for its
+    invoice) or Sync (Not Attempted and sendable)."""
+    if row.status == FAILED and not row.blocked:
+        return _action(row.doc_id, "retry", "Retry", session.csrf, filters)
+    if row.status == NOT_ATTEMPTED and row.note is None:
+        return _action(row.doc_id, "sync", "Sync", session.csrf, filters)
+    return ""
 
 
 def _action(doc_id: str, verb: str, label: str, csrf: str, filters: Filters) -> str:
@@ -183,11 +234,7 @@ def row_html(view: StatusView, session: Session, filters: Filters) -> str:
         elif key == "sync":
             content = chip(view)
         else:
-            content = ""
-            if row.status == FAILED:
-                content = _action(row.doc_id, "retry", "Retry", session.csrf, filters)
-            elif row.status == NOT_ATTEMPTED and row.note is None:
-                content = _action(row.doc_id, "sync", "Sync", session.csrf, filters)
+            content = _row_action(row, session, filters)
         numeric = ' class="num"' if key == "amount" else ""
         cells.append(f'<td data-col="{key}"{numeric}>{content}</td>')
     return (
@@ -196,11 +243,14 @@ def row_html(view: StatusView, session: Session, filters: Filters) -> str:
     )
 
 
-def rows_html(views: Sequence[StatusView], session: Session, filters: Filters) -> str:
-    """The table body: the newest ``ROW_LIMIT`` documents, and a note if there are more."""
+def rows_html(snapshot: Snapshot, session: Session, filters: Filters) -> str:
+    """The table body: the newest ``ROW_LIMIT`` documents, and a note if there are more (or
+    why there are none)."""
+    views = snapshot.views
     span = len(columns_for(session))
     if not views:
-        return f'<tr class="empty"><td colspan="{span}">No documents match these filters.</td></tr>'
+        text = _e(empty_text(snapshot, session, filters))
+        return f'<tr class="empty"><td colspan="{span}">{text}</td></tr>'
     body = "\n".join(row_html(v, session, filters) for v in views[:ROW_LIMIT])
     if len(views) > ROW_LIMIT:
         body += (
@@ -277,7 +327,7 @@ def documents_page(
         if panel
         else '<aside id="panel" class="panel" aria-label="Document details" hidden></aside>'
     )
-    notice_html = _e(notice)
+    notice_html = _e(page_words(notice))
     notice_hidden = "" if notice else " hidden"
     body = f"""<header class="topbar">
   <div class="brand"><span class="brand-mark" aria-hidden="true"></span>syncledger</div>
@@ -322,7 +372,7 @@ def documents_page(
   <div class="table-wrap">
     <table id="documents" class="documents">
       <thead><tr>{heads}</tr></thead>
-      <tbody id="rows">{rows_html(snapshot.views, session, filters)}</tbody>
+      <tbody id="rows">{rows_html(snapshot, session, filters)}</tbody>
     </table>
   </div>
 </main>
@@ -354,6 +404,8 @@ def panel_html(details: Details, session: Session, filters: Filters) -> str:
         facts.append(
             ("Amount due in Xero", f"{_e(money(row.amount_due))} {_e(row.currency or '')}")
         )
+    if positive(row.credited):
+        facts.append(("Credited", f"{_e(money(row.credited))} {_e(row.currency or '')}"))
     if row.refund_due:
         facts.append(("Refund due", f"{_e(money(row.refund_due))} {_e(row.currency or '')}"))
     if row.contact:
@@ -362,12 +414,13 @@ def panel_html(details: Details, session: Session, filters: Filters) -> str:
         facts.append(("Credit note", f"<code>{_e(row.credit_note_id)}</code>"))
     facts.append(("Updated", _e(_moment(row.updated_at))))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    todo = page_action(row)
     if row.status == FAILED:
-        why = f'<p class="why why-failed">{_e(row.error or view.reason)}</p>'
-        if row.action:
-            why += f'<p class="why why-action">To do: {_e(row.action)}</p>'
+        why = f'<p class="why why-failed">{_e(page_words(row.error or view.reason or ""))}</p>'
+        if todo:
+            why += f'<p class="why why-action">To do: {_e(todo)}</p>'
     elif view.reason:
-        why = f'<p class="why">{_e(view.reason)}</p>'
+        why = f'<p class="why">{_e(page_words(view.reason))}</p>'
     else:
         why = ""
     links = "".join(
@@ -377,16 +430,18 @@ def panel_html(details: Details, session: Session, filters: Filters) -> str:
     )
     if not links:
         links = '<span class="muted">Not in Xero yet.</span>'
-    actions = ""
-    if row.status == FAILED:
-        actions = _action(row.doc_id, "retry", "Retry", session.csrf, filters)
-    elif row.status == NOT_ATTEMPTED and row.note is None:
-        actions = _action(row.doc_id, "sync", "Sync", session.csrf, filters)
+    actions = _row_action(row, session, filters)
+    if row.blocked and row.invoice_doc:
+        href = "/?" + filters.query(doc=row.invoice_doc)
+        actions += (
+            f'<a class="btn btn-small doc-link" href="{_e(href)}" '
+            f'data-doc="{_e(row.invoice_doc)}">Open its invoice</a>'
+        )
     history = "".join(_event_html(e) for e in reversed(details.events))
     close_href = "/?" + filters.query()
     return f"""<div class="panel-inner" data-doc="{_e(row.doc_id)}">
   <div class="panel-head">
-    <div><h2>{_e(row.number)}</h2>{chip(view)}</div>
+    <div><h2>{_e(row.number)}</h2>{chip(view, "panel-tip")}</div>
     <a class="panel-close" href="{_e(close_href)}" id="panel-close" aria-label="Close details">×</a>
   </div>
   {why}
@@ -413,7 +468,8 @@ def _event_html(event: dict[str, object]) -> str:
     return (
         f'<li class="event"><div class="event-head"><time datetime="{_e(time)}">{_e(shown)}</time>'
         f' <span class="event-type">{_e(event.get("type"))}</span></div>'
-        f'<div class="event-summary">{_e(event.get("summary"))}</div>{call_list}</li>'
+        f'<div class="event-summary">{_e(page_words(str(event.get("summary") or "")))}</div>'
+        f"{call_list}</li>"
     )
 
 

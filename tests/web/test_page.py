@@ -3,6 +3,7 @@ that an organisation's users see and act on their organisation's documents only.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import datetime
@@ -204,6 +205,57 @@ def test_a_failed_row_has_a_red_chip_with_the_error_as_tooltip_and_a_retry_butto
     assert ">Retry</button>" in row.group(0)
 
 
+def test_a_failed_chip_is_focusable_and_describes_its_error_and_the_pages_action(
+    documents: Running, as_jane: tuple[httpx.Client, str]
+) -> None:
+    client, _ = as_jane
+    error = documents.view("INV-42-A").row.error
+    assert error is not None
+
+    page = client.get("/").text
+    panel = client.get(f"/documents/{doc_id(documents, 'INV-42-A')}/panel").text
+
+    chip = re.search(r'<span class="chip chip-failed"[^>]*>', page)
+    assert chip is not None and 'tabindex="0"' in chip.group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', chip.group(0))
+    assert described is not None
+    text_id, todo_id = described.group(1).split()
+    text = re.search(rf'id="{text_id}">([^<]*)</span>', page)
+    todo = re.search(rf'id="{todo_id}">([^<]*)</span>', page)
+    assert text is not None and todo is not None
+    assert html.unescape(text.group(1)) == error
+    assert todo.group(1).startswith("To do: Ask an administrator") and "press Retry" in todo.group(
+        1
+    )
+    for shown in (page, panel):
+        assert "syncledger retry" not in shown and "syncledger config" not in shown
+    assert "press Sync to send it" in page  # INV-42-B, issued before the connection
+    assert "syncledger retry" in documents.view("INV-42-A").row.action  # the ledger's words
+
+
+def test_an_organisation_without_documents_says_so_and_filters_that_hide_them_all_say_that(
+    web: Running, as_jane: tuple[httpx.Client, str], as_admin: tuple[httpx.Client, str]
+) -> None:
+    client, _ = as_jane
+    admin, _ = as_admin
+    nothing_yet = (
+        "No documents yet for this organisation — they appear here when OpenSolar sends them."
+    )
+
+    empty_page = client.get("/?status=Failed").text
+    empty_live = first_live_update(client)
+    admin_page = admin.get("/?org=44").text
+    connect(web, "42")
+    web.ingest(invoice("evt-1", "42", 1, "INV-1"))
+    filtered_page = client.get("/?status=Failed").text
+
+    assert nothing_yet in empty_page and "match these filters" not in empty_page
+    assert nothing_yet in str(empty_live["rows"])
+    assert "No documents yet for organisation 44" in admin_page
+    assert "No documents match these filters." in filtered_page
+    assert nothing_yet not in filtered_page
+
+
 def test_the_details_panel_shows_the_history_and_is_refused_for_another_organisation(
     documents: Running, as_jane: tuple[httpx.Client, str]
 ) -> None:
@@ -251,7 +303,11 @@ def test_retry_appends_a_retry_and_the_document_turns_pending(
     )
 
     assert answer.status_code == 200
-    assert answer.json() == {"done": ["INV-42-A (invoice:1): retry requested"], "refused": []}
+    assert answer.json() == {
+        "done": ["INV-42-A (invoice:1): retry requested"],
+        "refused": [],
+        "notice": "INV-42-A (invoice:1): retry requested",
+    }
     assert documents.view("INV-42-A").row.status == "Pending"
     row = documents.view("INV-42-A").row
     with documents.open() as system:
@@ -299,6 +355,7 @@ def test_a_refused_action_says_why(documents: Running, as_jane: tuple[httpx.Clie
 
     assert answer.status_code == 409
     assert answer.json()["refused"] == ["invoice:2 is not Failed; nothing to retry"]
+    assert answer.json()["notice"] == "Refused: invoice:2 is not Failed; nothing to retry"
 
 
 def test_a_user_cannot_act_on_another_organisations_documents(

@@ -29,6 +29,15 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture
+def ledgers(tmp_path: Path) -> None:
+    """Ledgers at ``ledger.db`` and ``l.db`` in the test's folder that know organisation 42: the
+    web commands need a ledger to exist, and ``users`` an organisation it knows."""
+    for name in ("ledger.db", "l.db"):
+        with System.open(Settings(db=str(tmp_path / name))) as system:
+            system.ledger.map_account("42", "sales", "200")
+
+
 @contextmanager
 def store_of(db: Path) -> Iterator[WebStore]:
     with System.open(Settings(db=str(db))) as system:
@@ -36,6 +45,7 @@ def store_of(db: Path) -> Iterator[WebStore]:
         yield WebStore(system.database)
 
 
+@pytest.mark.usefixtures("ledgers")
 def test_users_add_hashes_the_password_and_users_list_shows_the_user(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -62,6 +72,7 @@ def test_users_add_hashes_the_password_and_users_list_shows_the_user(
         assert found[1].startswith("scrypt$") and "a long password" not in found[1]
 
 
+@pytest.mark.usefixtures("ledgers")
 def test_users_add_prompts_twice_for_the_password(runner: CliRunner, tmp_path: Path) -> None:
     db = str(tmp_path / "ledger.db")
 
@@ -75,6 +86,7 @@ def test_users_add_prompts_twice_for_the_password(runner: CliRunner, tmp_path: P
     assert "added administrator boss@example.com of organisation 42" in added.output
 
 
+@pytest.mark.usefixtures("ledgers")
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
@@ -96,6 +108,7 @@ def test_users_add_mistakes_exit_2_with_a_usage_message(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.usefixtures("ledgers")
 def test_adding_a_user_twice_or_removing_a_stranger_exits_1(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -120,6 +133,7 @@ def test_an_unopenable_database_exits_1_with_one_line(runner: CliRunner, tmp_pat
     assert result.output.count("\n") == 1
 
 
+@pytest.mark.usefixtures("ledgers")
 def test_webhook_secret_is_printed_once_and_stored_sealed(
     runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -141,6 +155,7 @@ def test_webhook_secret_is_printed_once_and_stored_sealed(
         assert store.webhook_secret("42", SecretBox(SECRET_KEY)) == rotated.stdout.strip()
 
 
+@pytest.mark.usefixtures("ledgers")
 def test_webhook_secret_without_a_secret_key_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(
         webhook_group,
@@ -152,6 +167,7 @@ def test_webhook_secret_without_a_secret_key_exits_1(runner: CliRunner, tmp_path
     assert "SYNCLEDGER_SECRET_KEY must be set" in result.output
 
 
+@pytest.mark.usefixtures("ledgers")
 def test_webhook_revoke_and_list(runner: CliRunner, tmp_path: Path) -> None:
     db = str(tmp_path / "ledger.db")
     env = {"SYNCLEDGER_SECRET_KEY": SECRET_KEY}
