@@ -162,8 +162,9 @@ def measure(sizes: list[int], folder: Path, echo=lambda text: None) -> list[Row]
         echo(f"writing {human(size)} of changes")
         changes = write_changes(source, size)
         input_bytes = source.stat().st_size
+        # nothing here calls Xero: the URL answers nothing, so the connection is not checked
         connect = ["connect", "42", "--xero-url", "http://127.0.0.1:9", "--tenant-id", "t"]
-        code, *_ = run([*connect, "--at", "2026-01-01T00:00:00Z"], env, work)
+        code, *_ = run([*connect, "--no-check", "--at", "2026-01-01T00:00:00Z"], env, work)
         if code != 0:
             raise RuntimeError("syncledger connect failed")
         echo(f"ingesting {changes} changes")

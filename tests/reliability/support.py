@@ -12,8 +12,8 @@ checks every damaging test ends with:
   its answer recorded in the ledger (a 2xx call whose response names the ids it made), or its
   answer never reached the ledger (the relay was killed, or the answer was dropped) and what it
   made was later found by a recorded lookup and adopted: object by object where Xero dates its
-  objects (each object the ledger did not see being made was made during one of those writes,
-  and each of those writes made something), by count otherwise.
+  objects (each object the ledger did not see being made was made during one of those writes to
+  its own organisation, and each of those writes made something there), by count otherwise.
 """
 
 from __future__ import annotations
@@ -456,7 +456,12 @@ _KINDS: tuple[tuple[str, str, str, str, str | None], ...] = (
 )
 _API = "/api.xro/2.0"
 _SLACK = 0.05
-"""Seconds of slack when placing an object's creation time inside a request's lifetime."""
+"""Seconds of slack after a request's end when placing an object's creation time inside the
+request's lifetime. The lifetime is ``[at, at + duration_ms]``: the sandbox stamps ``at`` when
+the request arrives and must measure ``duration_ms`` from that same instant, with the same clock
+as the objects' ``created_at``, so that the window holds every object the request made however
+loaded the machine is. (Measured from any later instant, the window ends early by the time the
+request waited before its handling began, which under load exceeds any fixed slack.)"""
 
 
 def write_kind(path: str) -> str | None:
@@ -581,7 +586,8 @@ def account_for_calls(
         seen = set(named)
         for call in calls:
             seen |= _ids_in(call.get("response"), collection, id_field)
-        objects = [o for state in states for o in state[kind]]
+        # each object with the tenant that holds it: a write makes objects in its own tenant only
+        objects = [{**o, "tenant": state["tenant_id"]} for state in states for o in state[kind]]
         unknown = [
             o
             for o in objects
@@ -598,20 +604,21 @@ def account_for_calls(
         if stamp is not None:
 
             def during(item: dict[str, Any], write: dict[str, Any], stamp: str = stamp) -> bool:
-                begin = write["at"] - _SLACK
+                if item["tenant"] != write["tenant"]:
+                    return False
                 end = write["at"] + (write["duration_ms"] or 0) / 1000 + _SLACK
-                return bool(begin <= item[stamp] <= end)
+                return bool(write["at"] <= item[stamp] <= end)
 
-            # each object the ledger only found later was made during a write whose answer it
-            # never saw, and each such write made something
+            # each object the ledger only found later was made during a write to its tenant whose
+            # answer the ledger never saw, and each such write made something in its tenant
             orphans = [o for o in found if not any(during(o, w) for w in silent)]
             assert not orphans, (
-                f"{kind} made by no unanswered write: {_show(orphans, state_id, stamp)}"
+                f"{kind} made by no unanswered write: {_show(orphans, state_id, stamp, 'tenant')}"
             )
             idle = [w for w in silent if not any(during(o, w) for o in objects)]
             assert not idle, (
                 f"unanswered {kind} writes that made nothing: "
-                f"{_show(idle, 'seq', 'at', 'status', 'fault')}"
+                f"{_show(idle, 'seq', 'at', 'duration_ms', 'tenant', 'status', 'fault')}"
             )
         else:
             assert len(silent) <= len(found) <= len(silent) * per_write, (

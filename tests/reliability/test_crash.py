@@ -121,7 +121,11 @@ def test_a_relay_killed_at_random_moments_loses_nothing_and_duplicates_nothing(
         time.sleep(float(LEASE) + 0.5)
         cli("relay", "--until-idle", timeout=180)
 
+        # kept beside the ledger and the relays' logs for a post-mortem of any failure
         (tmp_path / "requests.json").write_text(json.dumps(all_requests(sandbox)))
+        (tmp_path / "states.json").write_text(
+            json.dumps([sandbox.state(tenant) for tenant in sandbox.tenant_ids])
+        )
         health = json.loads(cli("health", "--json").stdout)
         statuses = cli.status("--all")
         states = check_end_state(plan, sandbox, statuses)
