@@ -7,6 +7,8 @@ DomainError
 ├── MappingError             a document that cannot be mapped to Xero with the current settings
 │   ├── MissingLedgerAccountError
 │   └── MissingTaxRateMappingError
+├── MoneyError               an invoice's money cannot agree with Xero's arithmetic (in money.py,
+│                            beside the arithmetic)
 ├── DocumentNotFoundError    no document matches a reference
 ├── AmbiguousDocumentError   a reference matches documents in several organisations
 ├── NotConnectedError        the organisation has no Xero connection

@@ -6,10 +6,10 @@ so a batch of changes is recorded whole or not at all. A concurrent writer (the 
 an outcome while ``ingest`` appends a change to the same document) shows up as a version
 conflict, and the command is simply run again on fresh state.
 
-Rules that span documents are applied here, in the same transaction as what set them off: a
-payment is linked to its invoice; a payment whose invoice will never reach Xero, or is in another
-currency, fails with the reason; and after every outcome each document asks for what it needs
-next (a credit note after a late success, the payment applied again after it was deleted ...).
+Each document command runs as one ``Work`` (``domain.work``): the rules that span documents are
+applied in the same transaction as what set them off, and after every outcome each document asks
+for what it needs next (a credit note after a late success, the payment applied again after it
+was deleted ...).
 """
 
 from __future__ import annotations
@@ -26,21 +26,21 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
 from domain.customer import Customer
-from domain.documents import Document, Invoice, Payment, follow_invoice
+from domain.documents import Document, Invoice, Payment
 from domain.errors import DocumentNotFoundError
 from domain.ids import document_id, organisation_id
 from domain.opensolar import Change, InvoiceFields, PaymentFields
 from domain.opensolar import Customer as CustomerFields
-from domain.organisation import NO_CONNECTION, Organisation, Policy
+from domain.organisation import Organisation
+from domain.resolutions import ContactMatch, Resolution, resolve
 from domain.transcodings import register_domain_transcodings
+from domain.work import Work, cross_document_rules, start_document
+
+__all__ = ["ContactMatch", "IngestResult", "Resolution", "SyncLedger"]
 
 MAX_CONFLICT_RETRIES = 20
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
-
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -49,85 +49,6 @@ class IngestResult:
 
     recorded: int
     duplicates: int
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """The final outcome of one delivery, to be recorded with others in one transaction:
-    succeeded (Xero's answer), failed (the reason and the action) or skipped (nothing to do)."""
-
-    doc_id: UUID
-    operation: str
-    request_version: int
-    calls: list[dict[str, Any]]
-    xero_id: str | None = None
-    sent: InvoiceFields | PaymentFields | None = None
-    detail: str = ""
-    error: str | None = None
-    category: str = ""
-    action: str = ""
-    skipped: str | None = None
-    tenant_id: str | None = None
-    xero: dict[str, Any] | None = None
-
-    @property
-    def kind(self) -> str:
-        if self.skipped is not None:
-            return SKIPPED
-        return SUCCEEDED if self.error is None and self.xero_id is not None else FAILED
-
-    @property
-    def succeeded(self) -> bool:
-        return self.kind == SUCCEEDED
-
-
-@dataclass(frozen=True)
-class ContactMatch:
-    """A Xero contact matched to a customer during a delivery, to remember with its outcome."""
-
-    customer: CustomerFields
-    tenant_id: str
-    contact_id: str
-    contact_name: str
-    how: str
-
-
-class _Work:
-    """The aggregates one command loads and changes, each loaded once; saved together."""
-
-    def __init__(self, ledger: SyncLedger) -> None:
-        self.ledger = ledger
-        self.docs: dict[UUID, Document | None] = {}
-        self.orgs: dict[str, Organisation | None] = {}
-
-    def doc(self, doc_id: UUID) -> Document | None:
-        if doc_id not in self.docs:
-            self.docs[doc_id] = self.ledger.find_document_by_id(doc_id)
-        return self.docs[doc_id]
-
-    def add(self, doc: Document) -> Document:
-        self.docs[doc.id] = doc
-        return doc
-
-    def org(self, org_id: str) -> Organisation | None:
-        if org_id not in self.orgs:
-            self.orgs[org_id] = self.ledger._current_organisation(org_id)
-        return self.orgs[org_id]
-
-    def policy(self, org_id: str) -> Policy:
-        org = self.org(org_id)
-        return org.policy() if org is not None else NO_CONNECTION
-
-    def changed(self) -> list[Aggregate]:
-        aggregates: list[Aggregate] = [
-            a for a in (*self.orgs.values(), *self.docs.values()) if a is not None
-        ]
-        return [a for a in aggregates if a.pending_events]
-
-    def save(self) -> None:
-        changed = self.changed()
-        if changed:
-            self.ledger.save(*changed)
 
 
 class SyncLedger(Application[UUID]):
@@ -162,7 +83,7 @@ class SyncLedger(Application[UUID]):
         """The organisation, or None if the ledger has never seen it."""
         return self._find(Organisation, organisation_id(org_id))
 
-    def _current_organisation(self, org_id: str) -> Organisation | None:
+    def current_organisation(self, org_id: str) -> Organisation | None:
         """The organisation as ``organisation`` gives it, from a copy kept between ingest
         batches when the log holds nothing newer for it (one cheap query instead of replaying
         its history for every batch). Only for reading: never changed in place."""
@@ -213,19 +134,19 @@ class SyncLedger(Application[UUID]):
         """Record a batch of changes in one transaction; duplicates (by event id) change nothing."""
 
         def attempt() -> IngestResult:
-            work = _Work(self)
+            work = Work(self)
             recorded = duplicates = 0
             for change in changes:
                 if work.org(change.org_id) is None:
                     work.orgs[change.org_id] = Organisation.register(change.org_id)
                 doc_id = document_id(change.org_id, change.kind, change.model_id)
-                doc = work.doc(doc_id) or work.add(_start(change))
+                doc = work.doc(doc_id) or work.add(start_document(change))
                 before = len(doc.pending_events)
                 if isinstance(doc, Invoice | Payment):
                     doc.receive(change, work.policy(change.org_id))
                 if len(doc.pending_events) > before:
                     recorded += 1
-                    _cross_document_rules(work, doc)
+                    cross_document_rules(work, doc)
                 else:
                     duplicates += 1
             work.save()
@@ -304,16 +225,14 @@ class SyncLedger(Application[UUID]):
             org_id, lambda org: org.record_reconciliation(tenant_id, summary)
         )
 
-    def _document_command(
-        self, doc_id: UUID, mutate: Callable[[Document, _Work], None]
-    ) -> Document:
+    def _document_command(self, doc_id: UUID, mutate: Callable[[Document, Work], None]) -> Document:
         def command() -> Document:
-            work = _Work(self)
+            work = Work(self)
             doc = work.doc(doc_id)
             if doc is None:
                 raise DocumentNotFoundError(f"no document with id {doc_id}")
             mutate(doc, work)
-            _cross_document_rules(work, doc)
+            cross_document_rules(work, doc)
             work.save()
             return doc
 
@@ -322,7 +241,7 @@ class SyncLedger(Application[UUID]):
     def request_sync(self, doc_id: UUID, reason: str) -> Document:
         """Ask for a Not Attempted document to be pushed now (``sync``)."""
 
-        def mutate(doc: Document, work: _Work) -> None:
+        def mutate(doc: Document, work: Work) -> None:
             if isinstance(doc, Invoice | Payment):
                 doc.request_sync_now(work.policy(doc.org_id), reason)
 
@@ -367,19 +286,19 @@ class SyncLedger(Application[UUID]):
         Returns how many were recorded."""
 
         def command() -> int:
-            work = _Work(self)
+            work = Work(self)
             recorded = 0
             touched: list[Document] = []
             for resolution in resolutions:
                 doc = work.doc(resolution.doc_id)
                 if doc is None:
                     continue
-                if _resolve(doc, resolution):
+                if resolve(doc, resolution):
                     recorded += 1
                     touched.append(doc)
             for doc in touched:
                 doc.request_next(work.policy(doc.org_id))
-                _cross_document_rules(work, doc)
+                cross_document_rules(work, doc)
             work.save()
             return recorded
 
@@ -411,9 +330,9 @@ class SyncLedger(Application[UUID]):
             )
             return self.record_resolutions([resolution]) > 0
 
-        def command() -> bool:
-            doc = self.document(doc_id)
-            changed = doc.record_failure(
+        return self._attempt_command(
+            doc_id,
+            lambda doc: doc.record_failure(
                 operation,
                 request_version,
                 error,
@@ -421,12 +340,8 @@ class SyncLedger(Application[UUID]):
                 final=False,
                 retry_at=retry_at,
                 calls=calls,
-            )
-            if changed:
-                self.save(doc)
-            return changed
-
-        return self._retrying(command)
+            ),
+        )
 
     def record_deferral(
         self,
@@ -437,10 +352,16 @@ class SyncLedger(Application[UUID]):
         calls: list[dict[str, Any]],
     ) -> bool:
         """Record the calls of a delivery that must wait (rate limit, refused connection)."""
+        return self._attempt_command(
+            doc_id, lambda doc: doc.record_deferral(operation, request_version, reason, calls)
+        )
+
+    def _attempt_command(self, doc_id: UUID, record: Callable[[Document], bool]) -> bool:
+        """Record an attempt that leaves its request open (nothing else follows from it)."""
 
         def command() -> bool:
             doc = self.document(doc_id)
-            changed = doc.record_deferral(operation, request_version, reason, calls)
+            changed = record(doc)
             if changed:
                 self.save(doc)
             return changed
@@ -467,78 +388,3 @@ class SyncLedger(Application[UUID]):
     def events_of(self, aggregate_id: UUID) -> Iterable[Any]:
         """Every event of one aggregate, in order."""
         return self.events.get(aggregate_id)
-
-
-def _resolve(doc: Document, resolution: Resolution) -> bool:
-    """Record one resolution on its document; False if it adds nothing."""
-    if resolution.kind == SUCCEEDED and resolution.xero_id is not None:
-        return doc.record_success(
-            resolution.operation,
-            resolution.request_version,
-            resolution.xero_id,
-            resolution.sent,
-            resolution.detail,
-            resolution.calls,
-            tenant_id=resolution.tenant_id,
-            xero=resolution.xero,
-        )
-    if resolution.kind == SKIPPED:
-        return doc.record_skip(
-            resolution.operation,
-            resolution.request_version,
-            resolution.skipped or "nothing to send",
-            resolution.calls,
-        )
-    return doc.record_failure(
-        resolution.operation,
-        resolution.request_version,
-        resolution.error or "failed",
-        resolution.category,
-        final=True,
-        retry_at=None,
-        calls=resolution.calls,
-        action=resolution.action,
-    )
-
-
-def _cross_document_rules(work: _Work, doc: Document) -> None:
-    """The rules that span documents, after ``doc`` changed: an invoice passes its state on to
-    its payments; a payment links itself to its invoice and follows it."""
-    if isinstance(doc, Invoice):
-        for payment_id in list(doc.payments):
-            payment = work.doc(UUID(payment_id))
-            if isinstance(payment, Payment) and payment.invoice_document == doc.id:
-                follow_invoice(payment, doc)
-    elif isinstance(doc, Payment):
-        target = doc.invoice_document
-        if target is None:
-            return
-        for linked in _linked_elsewhere(work, doc, target):
-            linked.unlink_payment(str(doc.id))
-        invoice = work.doc(target)
-        if invoice is None:
-            invoice = work.add(Invoice.start(doc.org_id, doc.invoice_id))
-        if isinstance(invoice, Invoice):
-            invoice.link_payment(str(doc.id))
-            follow_invoice(doc, invoice)
-
-
-def _linked_elsewhere(work: _Work, payment: Payment, target: UUID) -> list[Invoice]:
-    """Invoices the payment was against before it moved to ``target``."""
-    found: list[Invoice] = []
-    for invoice_id in payment.invoices_seen:
-        previous = document_id(payment.org_id, "invoice", invoice_id)
-        if previous == target:
-            continue
-        invoice = work.doc(previous)
-        if isinstance(invoice, Invoice) and str(payment.id) in invoice.payments:
-            found.append(invoice)
-    return found
-
-
-def _start(change: Change) -> Document:
-    if change.model == "Invoice":
-        invoice: Invoice = Invoice.start(change.org_id, change.model_id)
-        return invoice
-    payment: Payment = Payment.start(change.org_id, change.model_id)
-    return payment

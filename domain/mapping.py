@@ -63,9 +63,7 @@ class MissingMappings:
     def action(self, org_id: str, number: str) -> str:
         """The commands that add the missing mappings, then the retry."""
         commands = [f"`syncledger config map-account {org_id} {c} CODE`" for c in self.categories]
-        commands += [
-            f"`syncledger config map-tax {org_id} {t} TAX_TYPE`" for t in self.tax_rates
-        ]
+        commands += [f"`syncledger config map-tax {org_id} {t} TAX_TYPE`" for t in self.tax_rates]
         retry = f"`syncledger retry {number}`"
         if not commands:
             return f"fix the settings `syncledger config show {org_id}` lists, then run {retry}"

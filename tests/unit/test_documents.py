@@ -7,19 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.documents import (
-    OP_CREDIT_NOTE,
-    OP_INVOICE,
-    OP_INVOICE_UPDATE,
-    OP_PAYMENT,
-    OP_PAYMENT_DELETE,
-    Invoice,
-    Payment,
-)
+from domain.documents import Invoice, Payment
 from domain.errors import InvalidRequestError
 from domain.ids import document_id
 from domain.opensolar import parse_change
 from domain.organisation import Connection, Policy
+from domain.vocabulary import Operation
 from tests.factories import invoice_change, payment_change
 
 CONNECTED = Connection("http://xero", "tenant-1", datetime(2026, 11, 1, tzinfo=UTC), "manual")
@@ -39,7 +32,9 @@ def synced_invoice() -> Invoice:
     invoice = Invoice.start("42", "1042")
     invoice.receive(change(invoice_change()), CONNECTED)
     request = invoice.open_request
-    invoice.record_success(OP_INVOICE, request.version, "xero-inv-1", invoice.fields, "ok", [])
+    invoice.record_success(
+        Operation.INVOICE, request.version, "xero-inv-1", invoice.fields, "ok", []
+    )
     invoice.collect_events()
     return invoice
 
@@ -50,7 +45,7 @@ def test_invoice_issued_after_the_connection_is_requested_at_once():
     invoice.receive(change(invoice_change(timestamp="2026-11-20T09:30:00Z")), CONNECTED)
 
     assert names(invoice) == ["Received", "Issued", "SyncRequested"]
-    assert invoice.open_request.operation == OP_INVOICE
+    assert invoice.open_request.operation == Operation.INVOICE
 
 
 def test_invoice_issued_before_the_connection_is_not_requested():
@@ -105,7 +100,7 @@ def test_cancel_after_sync_requests_a_credit_note():
     )
 
     assert names(invoice) == ["Cancelled", "SyncRequested"]
-    assert invoice.open_request.operation == OP_CREDIT_NOTE
+    assert invoice.open_request.operation == Operation.CREDIT_NOTE
 
 
 def test_cancel_before_sync_ends_the_request_with_nothing_sent():
@@ -128,7 +123,7 @@ def test_cancel_while_the_push_may_be_in_flight_waits_and_a_late_success_asks_fo
     invoice.receive(change(invoice_change()), CONNECTED)
     version = invoice.open_request.version
     invoice.record_failure(
-        OP_INVOICE, version, "timeout", "uncertain", final=False, retry_at=None, calls=[{}]
+        Operation.INVOICE, version, "timeout", "uncertain", final=False, retry_at=None, calls=[{}]
     )
     invoice.receive(
         change(invoice_change(status="cancelled", timestamp="2026-11-23T00:00:00Z")), CONNECTED
@@ -136,11 +131,11 @@ def test_cancel_while_the_push_may_be_in_flight_waits_and_a_late_success_asks_fo
     invoice.collect_events()
     assert invoice.open_request is not None, "an attempted push is looked up, not skipped"
 
-    invoice.record_success(OP_INVOICE, version, "xero-1", invoice.fields, "found", [])
+    invoice.record_success(Operation.INVOICE, version, "xero-1", invoice.fields, "found", [])
     invoice.request_next(CONNECTED_POLICY)
 
     assert names(invoice) == ["SyncSucceeded", "SyncRequested"]
-    assert invoice.open_request.operation == OP_CREDIT_NOTE
+    assert invoice.open_request.operation == Operation.CREDIT_NOTE
 
 
 def test_a_success_for_a_request_skipped_meanwhile_is_still_recorded():
@@ -152,10 +147,14 @@ def test_a_success_for_a_request_skipped_meanwhile_is_still_recorded():
     )
     invoice.collect_events()
 
-    recorded = invoice.record_success(OP_INVOICE, version, "xero-1", invoice.fields, "ok", [])
+    recorded = invoice.record_success(
+        Operation.INVOICE, version, "xero-1", invoice.fields, "ok", []
+    )
 
     assert recorded and invoice.xero_invoice_id == "xero-1"
-    assert not invoice.record_success(OP_INVOICE, version, "xero-1", invoice.fields, "ok", [])
+    assert not invoice.record_success(
+        Operation.INVOICE, version, "xero-1", invoice.fields, "ok", []
+    )
 
 
 def test_changes_after_sync_ask_for_an_update_naming_the_fields():
@@ -170,7 +169,7 @@ def test_changes_after_sync_ask_for_an_update_naming_the_fields():
     events = invoice.collect_events()
     assert [type(e).__name__ for e in events] == ["Amended", "SyncRequested"]
     assert events[0].fields == ["lines", "due date"]
-    assert invoice.open_request.operation == OP_INVOICE_UPDATE
+    assert invoice.open_request.operation == Operation.INVOICE_UPDATE
 
 
 def test_a_change_of_number_or_currency_after_sync_fails_at_once_with_the_action():
@@ -209,7 +208,7 @@ def test_reverting_after_a_refused_update_is_back_in_line_and_retry_is_not_neede
     )
     invoice.receive(change(amended), CONNECTED)
     invoice.record_failure(
-        OP_INVOICE_UPDATE,
+        Operation.INVOICE_UPDATE,
         invoice.open_request.version,
         "has a payment",
         "amendment",
@@ -271,7 +270,7 @@ def test_retry_of_an_invoice_cancelled_before_it_reached_xero_is_refused():
     invoice = Invoice.start("42", "1042")
     invoice.receive(change(invoice_change()), CONNECTED)
     invoice.record_failure(
-        OP_INVOICE,
+        Operation.INVOICE,
         invoice.open_request.version,
         "x",
         "configuration",
@@ -293,8 +292,8 @@ def test_an_outcome_is_recorded_once_per_request():
     invoice.receive(change(invoice_change()), CONNECTED)
     version = invoice.open_request.version
 
-    first = invoice.record_success(OP_INVOICE, version, "x1", invoice.fields, "ok", [])
-    second = invoice.record_success(OP_INVOICE, version, "x2", invoice.fields, "ok", [])
+    first = invoice.record_success(Operation.INVOICE, version, "x1", invoice.fields, "ok", [])
+    second = invoice.record_success(Operation.INVOICE, version, "x2", invoice.fields, "ok", [])
 
     assert (first, second) == (True, False)
     assert invoice.xero_invoice_id == "x1"
@@ -308,11 +307,11 @@ def test_retry_needs_a_final_failure():
         invoice.request_retry()
 
     invoice.record_failure(
-        OP_INVOICE, version, "boom", "rejected", final=True, retry_at=None, calls=[]
+        Operation.INVOICE, version, "boom", "rejected", final=True, retry_at=None, calls=[]
     )
     invoice.request_retry()
 
-    assert invoice.open_request.retry and invoice.open_request.operation == OP_INVOICE
+    assert invoice.open_request.retry and invoice.open_request.operation == Operation.INVOICE
 
 
 def test_a_transient_failure_keeps_the_request_open():
@@ -321,7 +320,7 @@ def test_a_transient_failure_keeps_the_request_open():
     version = invoice.open_request.version
 
     invoice.record_failure(
-        OP_INVOICE,
+        Operation.INVOICE,
         version,
         "503",
         "transient",
@@ -341,7 +340,7 @@ def test_sync_of_a_not_attempted_invoice_needs_a_connection():
         invoice.request_sync_now(None, "user")
     invoice.request_sync_now(CONNECTED, "user")
 
-    assert invoice.open_request.operation == OP_INVOICE
+    assert invoice.open_request.operation == Operation.INVOICE
 
 
 def test_payment_reaching_paid_is_requested_and_depends_on_its_invoice():
@@ -354,14 +353,16 @@ def test_payment_reaching_paid_is_requested_and_depends_on_its_invoice():
 
     events = payment.collect_events()
     assert [type(e).__name__ for e in events] == ["Received", "Recorded", "Paid", "SyncRequested"]
-    assert events[-1].operation == OP_PAYMENT
+    assert events[-1].operation == Operation.PAYMENT
     assert events[-1].depends_on == str(document_id("42", "invoice", "1042"))
 
 
 def synced_payment() -> Payment:
     payment = Payment.start("42", "3001")
     payment.receive(change(payment_change()), CONNECTED)
-    payment.record_success(OP_PAYMENT, payment.open_request.version, "p1", payment.fields, "ok", [])
+    payment.record_success(
+        Operation.PAYMENT, payment.open_request.version, "p1", payment.fields, "ok", []
+    )
     payment.collect_events()
     return payment
 
@@ -381,7 +382,7 @@ def test_a_payment_changed_after_it_was_applied_is_deleted_in_xero(changed, why)
     payment.receive(change(payment_change(timestamp="2026-11-25T00:00:00Z", **changed)), CONNECTED)
 
     request = payment.open_request
-    assert request is not None and request.operation == OP_PAYMENT_DELETE
+    assert request is not None and request.operation == Operation.PAYMENT_DELETE
     assert why in request.reason
 
 
@@ -390,11 +391,13 @@ def test_a_deleted_payment_still_paid_is_applied_again_where_it_belongs_now():
     payment.receive(
         change(payment_change(invoice_id=2042, timestamp="2026-11-25T00:00:00Z")), CONNECTED
     )
-    payment.record_success(OP_PAYMENT_DELETE, payment.open_request.version, "p1", None, "", [])
+    payment.record_success(
+        Operation.PAYMENT_DELETE, payment.open_request.version, "p1", None, "", []
+    )
     payment.request_next(CONNECTED_POLICY)
 
     request = payment.open_request
-    assert request.operation == OP_PAYMENT
+    assert request.operation == Operation.PAYMENT
     assert request.depends_on == str(document_id("42", "invoice", "2042"))
     assert payment.xero_payment_id is None and payment.deleted_in_xero == ["p1"]
 

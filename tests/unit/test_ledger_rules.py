@@ -9,18 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.documents import (
-    FOLLOWS_INVOICE,
-    OP_CREDIT_NOTE,
-    OP_INVOICE,
-    OP_PAYMENT,
-    Invoice,
-    Payment,
-)
+from domain.documents import Invoice, Payment
 from domain.ids import document_id
 from domain.ledger import SyncLedger
 from domain.numbers import choose_number
 from domain.opensolar import parse_change
+from domain.vocabulary import FailureCategory, Operation
 from tests.factories import invoice_change, payment_change
 
 CONNECTED_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -74,7 +68,7 @@ def test_a_reissue_of_a_number_held_in_xero_is_refused_or_suffixed(ledger):
         invoice_change(2, number="inv-19", timestamp="2026-11-22T00:00:00Z"),
     )
     first, reissue = invoice(ledger, 1), invoice(ledger, 2)
-    assert first.open_request is not None and first.open_request.operation == OP_CREDIT_NOTE
+    assert first.open_request is not None and first.open_request.operation == Operation.CREDIT_NOTE
 
     refused = choose_number(
         "inv-19", [first], 2, suffix=False, org_id="42", reference=reissue.reference
@@ -100,7 +94,7 @@ def test_a_number_whose_earlier_user_never_reached_xero_is_free(ledger):
     choice = choose_number("INV-19", [first], 2, suffix=True, org_id="42", reference="x")
 
     assert first.is_abandoned and choice.number == "INV-19"
-    assert second.open_request is not None and second.open_request.operation == OP_INVOICE
+    assert second.open_request is not None and second.open_request.operation == Operation.INVOICE
 
 
 def test_two_live_invoices_with_one_number_are_refused_whatever_the_suffix_setting(ledger):
@@ -124,7 +118,7 @@ def test_money_received_for_an_invoice_cancelled_before_it_reached_xero_fails_at
     paid = payment(ledger, 7)
 
     assert paid.is_failed and paid.last_outcome is not None
-    assert paid.last_outcome.category == FOLLOWS_INVOICE
+    assert paid.last_outcome.category == FailureCategory.FOLLOWS_INVOICE
     assert "cancelled in OpenSolar before it reached Xero" in (paid.last_outcome.error or "")
     events = list(ledger.events_of(paid.id))
     assert events[-1].action.startswith("refund the customer")
@@ -153,7 +147,7 @@ def test_a_payment_in_another_currency_fails_and_is_asked_again_once_corrected(l
     ingest(ledger, payment_change(7, invoice_id=1, timestamp="2026-11-23T00:00:00Z"))
 
     fixed = payment(ledger, 7)
-    assert fixed.open_request is not None and fixed.open_request.operation == OP_PAYMENT
+    assert fixed.open_request is not None and fixed.open_request.operation == Operation.PAYMENT
 
 
 def test_a_payment_moved_to_another_invoice_is_linked_there_and_unlinked_here(ledger):
@@ -174,4 +168,4 @@ def test_activity_while_disconnected_is_requested_for_the_reconnection(ledger):
     ingest(ledger, invoice_change(1, timestamp="2026-11-25T00:00:00Z"))
 
     request = invoice(ledger, 1).open_request
-    assert request is not None and request.operation == OP_INVOICE
+    assert request is not None and request.operation == Operation.INVOICE
