@@ -1,10 +1,11 @@
-"""Following the ledger's log: a reader over the notification log and the catch-up loop.
+"""Following the ledger's log: a reader over the notification log, the shell every projection
+shares (``StoredProjection`` over a ``ProjectionStore``) and the catch-up loop.
 
-Every projection (the status table, the outbox writer) keeps its own position in its own
-tracking table, written in the same transaction as its rows, so a crash between two batches
-re-applies nothing and skips nothing. A batch is read after the stored position with
+Every projection (the status table, the audit index, the outbox writer) keeps its own position in
+its own tracking table, written in the same transaction as its rows, so a crash between two
+batches re-applies nothing and skips nothing. A batch is read after the stored position with
 ``inclusive_of_start=False``: notification ids may have gaps (PostgreSQL) and are never assumed
-contiguous.
+contiguous. A projection itself is only its fold: how one batch of events changes its rows.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from eventsourcing.application import Application
 
@@ -118,6 +119,52 @@ def apply_next_batch(
                 continue
             apply(held, recorded)
             return len(recorded)
+
+
+class ProjectionStore(ABC, Generic[B]):
+    """Where a projection's rows and position live (one implementation per backend)."""
+
+    @abstractmethod
+    def batch(self) -> AbstractContextManager[B]:
+        """A transaction that holds the projection's position exclusively."""
+
+    @abstractmethod
+    def position(self) -> int:
+        """The position the stored rows are up to (0 when empty)."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Delete every row and the position."""
+
+
+S = TypeVar("S", bound=ProjectionStore[Any])
+
+
+class StoredProjection(Projection, Generic[S, B]):
+    """A projection whose rows and position live in a ``ProjectionStore`` (``S``, whose batches
+    are ``B``): a subclass gives only its ``fold`` (and ``wanted``, to leave the events it
+    ignores undecoded)."""
+
+    wanted: Callable[[str], bool] | None = None
+    """Which event topics the fold reads (None: every one)."""
+
+    def __init__(self, store: S) -> None:
+        self.store = store
+
+    def position(self) -> int:
+        return self.store.position()
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def process_batch(self, log: LogReader, limit: int) -> int:
+        return apply_next_batch(
+            self.store.position, self.store.batch, log, limit, self.fold, self.wanted
+        )
+
+    @abstractmethod
+    def fold(self, batch: B, recorded: Sequence[Recorded]) -> None:
+        """Apply a batch of the log inside ``batch`` and move the position to its last event."""
 
 
 def catch_up(

@@ -108,8 +108,9 @@ class TrackedTables:
 
     db: Database
     tracking: str = ""
-    tables: tuple[str, ...] = ()
-    """Every table of the projection, the tracking table included."""
+    TABLES: tuple[str, ...] = ()
+    """Every table of the projection, the tracking table included (the composition root
+    collects them)."""
 
     @contextmanager
     def held(self) -> Iterator[tuple[Transaction, int]]:
@@ -123,7 +124,7 @@ class TrackedTables:
 
     def reset(self) -> None:
         with self.held() as (tx, _):
-            for table in self.tables:
+            for table in self.TABLES:
                 if table != self.tracking:
                     tx.execute(f"DELETE FROM {table}")
             reset_position(tx, self.tracking)
@@ -137,7 +138,7 @@ class TrackedTables:
             with self.db.read() as tx:
                 tx.all(probe)
         except StorageError:
-            self.db.script([f"DROP TABLE IF EXISTS {table}" for table in self.tables])
+            self.db.script([f"DROP TABLE IF EXISTS {table}" for table in self.TABLES])
 
 
 def tracking_ddl(table: str) -> list[str]:

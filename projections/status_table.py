@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from domain.vocabulary import DocumentKind
 from projections.database import (
     Database,
     Row,
@@ -16,17 +17,9 @@ from projections.database import (
     move_position,
     tracking_ddl,
 )
-from projections.status import (
-    COLUMNS,
-    OrgRow,
-    StatusBatch,
-    StatusFilter,
-    StatusRow,
-    StatusStore,
-    StatusView,
-    reason,
-    shown,
-)
+from projections.status import StatusBatch, StatusStore
+from projections.status_rules import COLUMNS, OrgRow, StatusRow
+from projections.status_view import StatusFilter, StatusView, reason, shown
 
 TRACKING = "status_tracking"
 
@@ -142,8 +135,9 @@ class SQLStatusStore(TrackedTables, StatusStore):
         self.upgrade(f"SELECT {', '.join(COLUMNS)} FROM status_documents WHERE 1=0")
         db.script(_ddl())
 
+    TABLES = TABLES
+    """Every table this store creates, its tracking table included."""
     tracking = TRACKING
-    tables = TABLES
 
     @contextmanager
     def batch(self) -> Iterator[StatusBatch]:
@@ -160,7 +154,7 @@ class SQLStatusStore(TrackedTables, StatusStore):
                 clauses.append(f"d.{column}=?")
                 params.append(value)
         if where.project is not None:
-            clauses.append("(d.project=? OR (d.kind='payment' AND i.project=?))")
+            clauses.append(f"(d.project=? OR (d.kind='{DocumentKind.PAYMENT}' AND i.project=?))")
             params.extend([where.project, where.project])
         sql = (
             f"SELECT {_SELECT}, {', '.join('i.' + c for c in COLUMNS)}, "
@@ -178,7 +172,7 @@ class SQLStatusStore(TrackedTables, StatusStore):
 
     def find(self, reference: str, org: str | None) -> list[StatusRow]:
         kind, _, opensolar_id = reference.partition(":")
-        if opensolar_id and kind in ("invoice", "payment"):
+        if opensolar_id and kind in (DocumentKind.INVOICE, DocumentKind.PAYMENT):
             sql = f"SELECT {_SELECT} FROM status_documents d WHERE d.kind=? AND d.opensolar_id=?"
             params = [kind, opensolar_id]
         else:
