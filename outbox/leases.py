@@ -6,14 +6,17 @@ A relay takes a lease on an organisation when it claims that organisation's firs
 keeps its leases alive with heartbeats. A relay that dies (SIGKILL, lost network) stops
 heartbeating; once its lease lapses (never earlier), another relay takes the organisation over
 and releases the dead relay's claims on its messages, so nothing waits for the longer claim
-lease. Portable SQL over the ``Database`` port (tables ``relay_leases`` and ``relay_instances``).
+lease. ``Leases`` is the port; ``LeaseStore`` implements it in portable SQL over the
+``Database`` port (tables ``relay_leases`` and ``relay_instances``).
 """
 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from outbox.batch import OPEN_SQL
 from projections.database import Database
 
 ALONE = 1_000_000
@@ -28,8 +31,62 @@ class Takeover:
     released_claims: int
 
 
-class LeaseStore:
+class Leases(ABC):
+    """Organisation leases and relay heartbeats (one implementation per storage)."""
+
+    @abstractmethod
+    def heartbeat(self, owner: str, now: float, lease_seconds: float) -> set[str]:
+        """Say this relay is alive, give back leases on organisations with nothing left to do,
+        extend the others, and free the claims of relays that stopped heartbeating more than a
+        lease ago; return the organisations it holds."""
+
+    @abstractmethod
+    def acquire(self, owner: str, org: str, now: float, lease_seconds: float) -> Takeover:
+        """Lease ``org`` unless another relay holds a valid lease on it (taking it over from a
+        relay whose lease lapsed releases that relay's claims on its messages)."""
+
+    @abstractmethod
+    def others(self, owner: str, now: float) -> set[str]:
+        """Organisations other relays hold valid leases on."""
+
+    @abstractmethod
+    def fair_share(self, now: float, lease_seconds: float) -> int:
+        """How many organisations with work each live relay should serve (``ALONE`` for a
+        relay that is alone)."""
+
+    @abstractmethod
+    def shed(self, owner: str, count: int) -> set[str]:
+        """Give back up to ``count`` leases on organisations with nothing claimed by this
+        relay; return them."""
+
+    @abstractmethod
+    def release(self, owner: str, org: str | None = None) -> None:
+        """Give leases back (one organisation, or all of them when the relay stops)."""
+
+    @abstractmethod
+    def live(self, now: float, lease_seconds: float) -> list[str]:
+        """Relays that heartbeated within the lease time."""
+
+    @abstractmethod
+    def leases(self) -> dict[str, tuple[str, float]]:
+        """Every lease: organisation → (owner, until)."""
+
+
+def share_of(relays: int, busy: int) -> int:
+    """Each of ``relays`` live relays' fair share of ``busy`` organisations with work."""
+    live = max(1, relays)
+    if live == 1:
+        return ALONE
+    # one more than an even split: the count is a few seconds old, and an organisation
+    # whose work just arrived must not wait for the next heartbeat to find a relay
+    return math.ceil(busy / live) + 1
+
+
+class LeaseStore(Leases):
     """Leases and relay heartbeats on any ``Database``."""
+
+    TABLES: tuple[str, ...] = ("relay_leases", "relay_instances")
+    """The tables this store creates (the composition root collects them)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -62,7 +119,7 @@ class LeaseStore:
             )
             tx.execute(
                 "DELETE FROM relay_leases WHERE owner=? AND org NOT IN (SELECT org FROM "
-                "outbox_messages WHERE state IN ('ready', 'waiting'))",
+                f"outbox_messages WHERE state IN {OPEN_SQL})",
                 (owner,),
             )
             tx.execute(
@@ -120,16 +177,9 @@ class LeaseStore:
                 "SELECT COUNT(*) FROM relay_instances WHERE heartbeat_at>?", (now - lease_seconds,)
             )
             orgs = tx.one(
-                "SELECT COUNT(DISTINCT org) FROM outbox_messages "
-                "WHERE state IN ('ready', 'waiting')"
+                f"SELECT COUNT(DISTINCT org) FROM outbox_messages WHERE state IN {OPEN_SQL}"
             )
-        live = max(1, int(relays[0]) if relays else 1)
-        if live == 1:
-            return ALONE
-        busy = int(orgs[0]) if orgs else 0
-        # one more than an even split: the count is a few seconds old, and an organisation
-        # whose work just arrived must not wait for the next heartbeat to find a relay
-        return math.ceil(busy / live) + 1
+        return share_of(int(relays[0]) if relays else 1, int(orgs[0]) if orgs else 0)
 
     def shed(self, owner: str, count: int) -> set[str]:
         """Give back up to ``count`` leases on organisations that have no message claimed by

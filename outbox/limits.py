@@ -13,10 +13,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from outbox.errors import OutboxError
 from outbox.xero import Limits
 
 
-class PacingStoppedError(Exception):
+class PacingStoppedError(OutboxError):
     """The relay is stopping: the call was not made."""
 
 
@@ -147,3 +148,41 @@ class Pacer:
             self.org.observe_remaining(limits.minute, self.margin)
         if limits.app_minute is not None:
             self.app.observe_remaining(limits.app_minute, self.margin)
+
+
+class Budgets:
+    """One relay's call windows: one per organisation (made on first use; its calls may burst)
+    and the app's, shared by all; and the limits Xero last reported per organisation, kept until
+    taken for the operational table."""
+
+    def __init__(self, org_calls: int, app_calls: int, window: float) -> None:
+        self.org_budget = Budget(org_calls, window)
+        # the app's budget is spent as a steady stream (a call every 6 ms at 9,500 a minute):
+        # a burst would leave most of each minute idle; an organisation's 55 calls may burst
+        self.app = SlidingWindow(Budget(app_calls, window), smooth=True)
+        self._windows: dict[str, SlidingWindow] = {}
+        self._seen: dict[str, tuple[Limits, float]] = {}
+        self._lock = threading.Lock()
+
+    def window(self, org: str) -> SlidingWindow:
+        """The organisation's call window (created on first use)."""
+        with self._lock:
+            found = self._windows.get(org)
+            if found is None:
+                found = self._windows[org] = SlidingWindow(self.org_budget)
+            return found
+
+    def pacer(self, org: str, stop: threading.Event) -> Pacer:
+        """A pacer for one delivery's calls for ``org``."""
+        return Pacer(self.window(org), self.app, stop)
+
+    def seen(self, org: str, limits: Limits, at: float) -> None:
+        """Xero reported ``limits`` for ``org`` at ``at``."""
+        with self._lock:
+            self._seen[org] = (limits, at)
+
+    def take_seen(self) -> dict[str, tuple[Limits, float]]:
+        """The limits reported since the last call, per organisation."""
+        with self._lock:
+            taken, self._seen = self._seen, {}
+        return taken

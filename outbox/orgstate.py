@@ -3,12 +3,14 @@ last answer (or that none came), whether the organisation is parked (daily limit
 until when.
 
 This is operational state, not history: it is written by relays, read by ``status`` (the reason a
-document waits), ``health`` and the metrics, and never needed to rebuild anything. Portable SQL
-over the ``Database`` port (table ``relay_organisations``).
+document waits), ``health`` and the metrics, and never needed to rebuild anything. ``OrgStates``
+is the port; ``OrgStateStore`` implements it in portable SQL over the ``Database`` port (table
+``relay_organisations``).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +63,40 @@ def _state(row: tuple[Any, ...]) -> OrgState:
     )
 
 
-class OrgStateStore:
+class OrgStates(ABC):
+    """What relays record of each organisation (one implementation per storage)."""
+
+    @abstractmethod
+    def observe(
+        self,
+        limits: dict[str, tuple[Limits, float]],
+        answers: dict[str, tuple[float, str, bool]] | None = None,
+    ) -> None:
+        """Record the limits Xero last reported per organisation (with when), and Xero's last
+        answer per organisation (when, what, and whether Xero was reached)."""
+
+    @abstractmethod
+    def park(self, org: str, until: float, reason: str) -> None:
+        """The organisation waits until ``until`` (epoch seconds), for ``reason``."""
+
+    @abstractmethod
+    def unpark(self, org: str) -> None:
+        """The organisation no longer waits."""
+
+    @abstractmethod
+    def parked(self, now: float) -> dict[str, tuple[float, str]]:
+        """Organisations parked at ``now``: until when, and why."""
+
+    @abstractmethod
+    def all(self) -> list[OrgState]:
+        """Every organisation a relay has seen."""
+
+
+class OrgStateStore(OrgStates):
     """``relay_organisations`` on any ``Database``."""
+
+    TABLES: tuple[str, ...] = ("relay_organisations",)
+    """The tables this store creates (the composition root collects them)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

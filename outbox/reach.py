@@ -10,12 +10,11 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from domain.vocabulary import FailureCategory
 from outbox.xero import CallRecord
 
 LOST = "Xero connection lost"
 """How the relay's record of a connection Xero stopped accepting begins."""
-AUTHENTICATION = "authentication"
-"""The failure category of Xero refusing the connection itself (401, 403)."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def answer_of(
     if last is None and error is None:
         return None
     status = last.status if last is not None else None
-    reached = category != AUTHENTICATION and (error is None or status is not None)
+    reached = category != FailureCategory.AUTHENTICATION and (error is None or status is not None)
     if error is not None:
         text = f"{error}" if status is not None else f"no answer: {error}"
     else:

@@ -1,4 +1,5 @@
-"""The retry policy: a pure decision, from an attempt's failure, of what happens next.
+"""The retry policy: a pure decision, from an attempt's failure, of what happens next, and the
+mapping from Xero's errors to the failure categories it decides on.
 
 Transient failures back off exponentially with jitter, up to ``max_attempts``, and then become
 final ("gave up after 8 attempts: 503 Service Unavailable"); rejections and configuration errors
@@ -10,24 +11,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TRANSIENT = "transient"
-UNCERTAIN = "uncertain"
-REJECTED = "rejected"
-CONFIGURATION = "configuration"
-RATE_LIMITED = "rate_limited"
-DAILY_LIMIT = "daily_limit"
-AUTHENTICATION = "authentication"
-INTERNAL = "internal"
-CATEGORIES: tuple[str, ...] = (
-    TRANSIENT,
-    UNCERTAIN,
-    REJECTED,
-    CONFIGURATION,
-    RATE_LIMITED,
-    DAILY_LIMIT,
-    AUTHENTICATION,
-    INTERNAL,
+from domain.vocabulary import FailureCategory
+from outbox.xero import XeroAuthError, XeroError, XeroRateLimitError, XeroTransientError
+
+CATEGORIES: tuple[FailureCategory, ...] = (
+    FailureCategory.TRANSIENT,
+    FailureCategory.UNCERTAIN,
+    FailureCategory.REJECTED,
+    FailureCategory.CONFIGURATION,
+    FailureCategory.RATE_LIMITED,
+    FailureCategory.DAILY_LIMIT,
+    FailureCategory.AUTHENTICATION,
+    FailureCategory.INTERNAL,
 )
+"""The categories a failed attempt may have (the ledger's own verdicts are not retried)."""
+
+
+def category_of(exc: XeroError) -> tuple[FailureCategory, float | None]:
+    """The retry category of a Xero failure, and how long Xero asked us to wait."""
+    if isinstance(exc, XeroRateLimitError):
+        category = FailureCategory.DAILY_LIMIT if exc.is_daily else FailureCategory.RATE_LIMITED
+        return category, exc.retry_after
+    if isinstance(exc, XeroTransientError):
+        return (FailureCategory.UNCERTAIN if exc.uncertain else FailureCategory.TRANSIENT), None
+    if isinstance(exc, XeroAuthError):
+        return FailureCategory.AUTHENTICATION, None
+    return FailureCategory.REJECTED, None
 
 
 @dataclass(frozen=True)
@@ -71,12 +80,12 @@ class RetryPolicy:
         """The decision after attempt number ``attempt`` failed with ``category``."""
         if category not in CATEGORIES:
             raise ValueError(f"unknown failure category {category!r}")
-        if category in (REJECTED, CONFIGURATION):
+        if category in (FailureCategory.REJECTED, FailureCategory.CONFIGURATION):
             return Decision(record=True, final=True, delay=None, park=False, error=error)
-        if category == RATE_LIMITED:
+        if category == FailureCategory.RATE_LIMITED:
             wait = retry_after if retry_after is not None else self.backoff(attempt, rnd)
             return Decision(record=False, final=False, delay=wait, park=False, error=error)
-        if category in (DAILY_LIMIT, AUTHENTICATION):
+        if category in (FailureCategory.DAILY_LIMIT, FailureCategory.AUTHENTICATION):
             return Decision(record=False, final=False, delay=retry_after, park=True, error=error)
         if attempt >= self.max_attempts:
             return Decision(

@@ -5,9 +5,10 @@ binding each sealed value to a context string (e.g. the organisation and the fie
 copied into another row does not open. Sealed values are text (base64) and never contain the
 secret in clear.
 
-    SecretError
-    ├── SecretKeyMissingError   no key configured, but a secret must be stored or read
-    └── SecretUnreadableError   wrong key, or the value was tampered with
+    OutboxError                     outbox/errors.py
+    └── SecretError
+        ├── SecretKeyMissingError   no key configured, but a secret must be stored or read
+        └── SecretUnreadableError   wrong key, or the value was tampered with
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from outbox.errors import OutboxError
+
 MIN_KEY_LENGTH = 16
 VERSION = "v1"
 
 
-class SecretError(Exception):
+class SecretError(OutboxError):
     """Base of the secret-box errors."""
 
 

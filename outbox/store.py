@@ -7,24 +7,39 @@ may have to wait, fail or be suffixed). The only state the
 relay writes directly is its claim on a message (who, until when), which is operational and is
 never needed to rebuild anything.
 
-Message states: ``ready`` (may be claimed once ``not_before`` has passed), ``waiting`` (for
-another document, ``waits_for``, to be synced), ``done``, ``failed`` (a final failure was
-recorded) and ``dropped`` (no longer wanted, e.g. the invoice was cancelled before it was sent).
+Message states are ``MessageState`` members (see its docstring).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 
-READY = "ready"
-WAITING = "waiting"
-DONE = "done"
-FAILED = "failed"
-DROPPED = "dropped"
-OPEN_STATES: tuple[str, ...] = (READY, WAITING)
+from projections.base import ProjectionStore
+
+
+class MessageState(StrEnum):
+    """Where an outbox message stands (the values are the strings stored in ``state``)."""
+
+    READY = "ready"
+    """May be claimed once ``not_before`` has passed."""
+    WAITING = "waiting"
+    """Waits for another document (``waits_for``) to be synced."""
+    DONE = "done"
+    FAILED = "failed"
+    """A final failure was recorded."""
+    DROPPED = "dropped"
+    """No longer wanted (e.g. the invoice was cancelled before it was sent)."""
+
+
+READY = MessageState.READY
+WAITING = MessageState.WAITING
+DONE = MessageState.DONE
+FAILED = MessageState.FAILED
+DROPPED = MessageState.DROPPED
+OPEN_STATES: tuple[MessageState, ...] = (READY, WAITING)
 
 
 @dataclass(frozen=True)
@@ -38,7 +53,7 @@ class Message:
     operation: str
     request_version: int
     position: int
-    state: str
+    state: MessageState
     waits_for: str | None
     not_before: float | None
     attempts: int
@@ -116,19 +131,9 @@ class OutboxWriteBatch(ABC):
         """Move the writer's tracked position, in this transaction."""
 
 
-class OutboxStore(ABC):
-    """Storage of outbox messages and claims (one implementation per backend)."""
-
-    @abstractmethod
-    def write_batch(self) -> AbstractContextManager[OutboxWriteBatch]:
-        """A writer transaction holding the writer's position exclusively."""
-
-    @abstractmethod
-    def position(self) -> int: ...
-
-    @abstractmethod
-    def reset(self) -> None:
-        """Delete every message and the writer's position (for a rebuild)."""
+class OutboxStore(ProjectionStore[OutboxWriteBatch]):
+    """Storage of outbox messages and claims (one implementation per backend); its ``batch`` is
+    the writer's transaction, holding the writer's position exclusively."""
 
     @abstractmethod
     def claim(

@@ -11,22 +11,18 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from outbox.batch import OPEN_SQL, SQLWriteBatch
 from outbox.store import (
     DROPPED,
     OPEN_STATES,
     READY,
     WAITING,
     Message,
+    MessageState,
     OutboxStore,
     OutboxWriteBatch,
 )
-from projections.database import (
-    Database,
-    TrackedTables,
-    Transaction,
-    move_position,
-    tracking_ddl,
-)
+from projections.database import Database, TrackedTables, tracking_ddl
 
 TRACKING = "outbox_tracking"
 TABLES: tuple[str, ...] = (
@@ -84,163 +80,14 @@ _COLUMNS = (
     "id, doc_id, org, kind, operation, request_version, position, state, waits_for, not_before, "
     "attempts, look_first, last_error, claims, requested_at, group_id"
 )
-_OPEN = "('ready', 'waiting')"
 
 
 def _message(values: Any) -> Message:
-    (
-        id_,
-        doc_id,
-        org,
-        kind,
-        operation,
-        request_version,
-        position,
-        state,
-        waits_for,
-        not_before,
-        attempts,
-        look_first,
-        last_error,
-        claims,
-        requested_at,
-        group_id,
-    ) = values
-    return Message(
-        id=id_,
-        doc_id=doc_id,
-        org=org,
-        kind=kind,
-        operation=operation,
-        request_version=request_version,
-        position=position,
-        state=state,
-        waits_for=waits_for,
-        not_before=not_before,
-        attempts=attempts,
-        look_first=bool(look_first),
-        last_error=last_error,
-        claims=claims,
-        requested_at=requested_at,
-        group=group_id,
-    )
-
-
-class _WriteBatch(OutboxWriteBatch):
-    """One batch of the writer: writes are sent without waiting for each (``send``), and what
-    the batch itself wrote about documents is remembered, so most events need no read."""
-
-    def __init__(self, tx: Transaction, position: int) -> None:
-        self.conn = tx
-        self.position = position
-        self._documents: dict[str, tuple[str, str] | None] = {}
-        self._synced: dict[str, bool] = {}
-
-    def set_organisation(self, key: str, org: str | None, *, connected: bool | None) -> None:
-        if org is not None:
-            self.conn.send(
-                "INSERT INTO outbox_organisations (key, org, connected) VALUES (?, ?, 0) "
-                "ON CONFLICT (key) DO UPDATE SET org=excluded.org",
-                (key, org),
-            )
-        if connected is not None:
-            self.conn.send(
-                "UPDATE outbox_organisations SET connected=? WHERE key=?", (int(connected), key)
-            )
-
-    def add_document(self, doc_id: str, org: str, kind: str) -> None:
-        self.conn.send(
-            "INSERT INTO outbox_documents (doc_id, org, kind, synced) VALUES (?,?,?,0) "
-            "ON CONFLICT (doc_id) DO NOTHING",
-            (doc_id, org, kind),
-        )
-        # a document id is derived from its organisation and kind, so an existing row (which
-        # DO NOTHING keeps) says the same
-        self._documents[doc_id] = (org, kind)
-
-    def document_org(self, doc_id: str) -> tuple[str, str] | None:
-        if doc_id not in self._documents:
-            found = self.conn.one(
-                "SELECT org, kind, synced FROM outbox_documents WHERE doc_id=?", (doc_id,)
-            )
-            self._documents[doc_id] = (found[0], found[1]) if found else None
-            if found:
-                self._synced[doc_id] = bool(found[2])
-        return self._documents[doc_id]
-
-    def is_synced(self, doc_id: str) -> bool:
-        if doc_id not in self._synced:
-            found = self.conn.one("SELECT synced FROM outbox_documents WHERE doc_id=?", (doc_id,))
-            self._synced[doc_id] = bool(found and found[0])
-        return self._synced[doc_id]
-
-    def mark_synced(self, doc_id: str) -> None:
-        self.conn.send("UPDATE outbox_documents SET synced=1 WHERE doc_id=?", (doc_id,))
-        self._synced[doc_id] = True
-
-    def add_message(
-        self,
-        doc_id: str,
-        org: str,
-        kind: str,
-        operation: str,
-        request_version: int,
-        position: int,
-        waits_for: str | None,
-        requested_at: float,
-        group: str | None = None,
-    ) -> None:
-        self.conn.send(
-            "INSERT INTO outbox_messages (doc_id, org, kind, operation, "
-            "request_version, position, state, waits_for, requested_at, group_id) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (doc_id, request_version) DO NOTHING",
-            (
-                doc_id,
-                org,
-                kind,
-                operation,
-                request_version,
-                position,
-                WAITING if waits_for else READY,
-                waits_for,
-                requested_at,
-                group or doc_id,
-            ),
-        )
-
-    def finish(self, doc_id: str, request_version: int, state: str, error: str | None) -> None:
-        self.conn.send(
-            "UPDATE outbox_messages SET state=?, last_error=?, not_before=NULL "
-            "WHERE doc_id=? AND request_version=?",
-            (state, error, doc_id, request_version),
-        )
-
-    def reschedule(
-        self, doc_id: str, request_version: int, not_before: float, error: str, uncertain: bool
-    ) -> None:
-        self.conn.send(
-            "UPDATE outbox_messages SET not_before=?, last_error=?, attempts=attempts+1, "
-            "look_first=CASE WHEN ? = 1 THEN 1 ELSE look_first END "
-            f"WHERE doc_id=? AND request_version=? AND state IN {_OPEN}",
-            (not_before, error, int(uncertain), doc_id, request_version),
-        )
-
-    def release_waiting(self, doc_id: str) -> None:
-        self.conn.send(
-            "UPDATE outbox_messages SET state='ready', waits_for=NULL "
-            "WHERE waits_for=? AND state='waiting'",
-            (doc_id,),
-        )
-
-    def use_number(self, org: str, number_key: str, doc_id: str, position: int) -> None:
-        self.conn.send(
-            "INSERT INTO outbox_numbers (org, number_key, doc_id, position) VALUES (?,?,?,?) "
-            "ON CONFLICT (org, number_key, doc_id) DO NOTHING",
-            (org, number_key, doc_id, position),
-        )
-
-    def advance(self, position: int) -> None:
-        move_position(self.conn, TRACKING, self.position, position)
+    """A message from a row of ``_COLUMNS`` (which follow ``Message``'s fields in order)."""
+    row = list(values)
+    row[7] = MessageState(row[7])
+    row[11] = bool(row[11])
+    return Message(*row)
 
 
 class SQLOutboxStore(TrackedTables, OutboxStore):
@@ -255,12 +102,13 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
         db.script(_ddl(db))
 
     tracking = TRACKING
-    tables = TABLES
+    TABLES = TABLES
+    """Every table this store creates, its tracking table included."""
 
     @contextmanager
-    def write_batch(self) -> Iterator[OutboxWriteBatch]:
+    def batch(self) -> Iterator[OutboxWriteBatch]:
         with self.held() as (tx, position):
-            yield _WriteBatch(tx, position)
+            yield SQLWriteBatch(tx, position, TRACKING)
 
     @staticmethod
     def _due_clause(
@@ -270,8 +118,8 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
         connected organisation, and (with ``now``) of no group another claim holds (deliveries
         of one invoice and its payments never run at the same time) but ``allow_group``."""
         sql = (
-            "m.state='ready' AND NOT EXISTS (SELECT 1 FROM outbox_messages e "
-            f"WHERE e.doc_id=m.doc_id AND e.position<m.position AND e.state IN {_OPEN}) "
+            f"m.state='{READY}' AND NOT EXISTS (SELECT 1 FROM outbox_messages e "
+            f"WHERE e.doc_id=m.doc_id AND e.position<m.position AND e.state IN {OPEN_SQL}) "
             "AND NOT EXISTS (SELECT 1 FROM outbox_organisations o "
             "WHERE o.org=m.org AND o.connected=0)"
         )
@@ -279,7 +127,7 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
         if now is not None:
             sql += (
                 " AND (m.group_id=? OR NOT EXISTS (SELECT 1 FROM outbox_messages g "
-                f"WHERE g.group_id=m.group_id AND g.id<>m.id AND g.state IN {_OPEN} "
+                f"WHERE g.group_id=m.group_id AND g.id<>m.id AND g.state IN {OPEN_SQL} "
                 "AND g.claimed_until IS NOT NULL AND g.claimed_until>=?))"
             )
             params.extend([allow_group or "", now])
@@ -385,7 +233,7 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
                 conn.execute(
                     "UPDATE outbox_messages SET not_before=?, "
                     "look_first=CASE WHEN ? = 1 THEN 1 ELSE look_first END "
-                    f"WHERE id=? AND state IN {_OPEN}",
+                    f"WHERE id=? AND state IN {OPEN_SQL}",
                     (not_before, int(uncertain), message_id),
                 )
 
@@ -401,7 +249,7 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
     def drop(self, message_id: int) -> None:
         with self.db.write() as conn:
             conn.execute(
-                f"UPDATE outbox_messages SET state=? WHERE id=? AND state IN {_OPEN}",
+                f"UPDATE outbox_messages SET state=? WHERE id=? AND state IN {OPEN_SQL}",
                 (DROPPED, message_id),
             )
 
@@ -416,8 +264,8 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
             if found is not None and found[0]:
                 return False
             conn.execute(
-                "UPDATE outbox_messages SET state='waiting', waits_for=?, not_before=NULL "
-                "WHERE id=? AND state='ready'",
+                f"UPDATE outbox_messages SET state='{WAITING}', waits_for=?, not_before=NULL "
+                f"WHERE id=? AND state='{READY}'",
                 (doc_id, message_id),
             )
         return True
@@ -487,14 +335,14 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
     def oldest_open(self) -> float | None:
         with self.db.read() as conn:
             found = conn.one(
-                f"SELECT MIN(requested_at) FROM outbox_messages WHERE state IN {_OPEN}"
+                f"SELECT MIN(requested_at) FROM outbox_messages WHERE state IN {OPEN_SQL}"
             )
         return float(found[0]) if found and found[0] is not None else None
 
     def open_by_org(self) -> dict[str, int]:
         with self.db.read() as conn:
             found = conn.all(
-                f"SELECT org, COUNT(*) FROM outbox_messages WHERE state IN {_OPEN} GROUP BY org"
+                f"SELECT org, COUNT(*) FROM outbox_messages WHERE state IN {OPEN_SQL} GROUP BY org"
             )
         return {str(org): int(count) for org, count in found}
 

@@ -97,6 +97,9 @@ _COLUMNS = (
 class TokenStore:
     """Sealed OAuth connections in the ledger's database."""
 
+    TABLES: tuple[str, ...] = ("xero_connections",)
+    """The tables this store creates (the composition root collects them)."""
+
     def __init__(self, db: Database, box: Callable[[], SecretBox]) -> None:
         self.db = db
         self._box_factory = box

@@ -11,65 +11,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.documents import OP_INVOICE, Document, Invoice
+from eventsourcing.utils import get_topic
+
+from domain.documents import Document, Invoice, event_topics
 from domain.numbers import number_key
 from domain.opensolar import InvoiceFields
 from domain.organisation import Organisation
+from domain.vocabulary import DocumentKind, FailureCategory, Operation
 from outbox.store import DONE, DROPPED, FAILED, OutboxStore, OutboxWriteBatch
-from projections.base import LogReader, Projection, Recorded, apply_next_batch
+from projections.base import Recorded, StoredProjection
 
-UNCERTAIN = "uncertain"
-RELEVANT_SUFFIXES: tuple[str, ...] = (
-    ".Received",
-    "Invoice.Issued",
-    "Invoice.Updated",
-    ".SyncRequested",
-    ".RetryRequested",
-    ".SyncSucceeded",
-    ".SyncFailed",
-    ".SyncSkipped",
-)
-
-
-ORGANISATION_TOPICS: tuple[str, ...] = (
-    "domain.organisation:Organisation.Registered",
-    "domain.organisation:Organisation.Connected",
-    "domain.organisation:Organisation.Disconnected",
-)
+UNCERTAIN = FailureCategory.UNCERTAIN
+RELEVANT_TOPICS: frozenset[str] = event_topics(
+    "Received", "SyncRequested", "RetryRequested", "SyncSucceeded", "SyncFailed", "SyncSkipped"
+) | {
+    get_topic(cls)
+    for cls in (
+        Invoice.Issued,
+        Invoice.Updated,
+        Organisation.Registered,
+        Organisation.Connected,
+        Organisation.Disconnected,
+    )
+}
+"""The topics of the events the outbox acts on, built from the classes (others stay undecoded)."""
 
 
 def relevant(topic: str) -> bool:
     """True for the event topics the outbox acts on (others are skipped undecoded)."""
-    if topic.startswith("domain.documents:"):
-        return topic.endswith(RELEVANT_SUFFIXES)
-    return topic in ORGANISATION_TOPICS
+    return topic in RELEVANT_TOPICS
 
 
-class OutboxWriter(Projection):
-    """Applies the log to the outbox, batch by batch."""
+class OutboxWriter(StoredProjection[OutboxStore, OutboxWriteBatch]):
+    """Folds the log into the outbox, batch by batch."""
 
     name = "outbox"
+    wanted = staticmethod(relevant)
 
-    def __init__(self, store: OutboxStore) -> None:
-        self.store = store
-
-    def position(self) -> int:
-        return self.store.position()
-
-    def reset(self) -> None:
-        self.store.reset()
-
-    def process_batch(self, log: LogReader, limit: int) -> int:
-        return apply_next_batch(
-            self.store.position, self.store.write_batch, log, limit, _save, relevant
-        )
-
-
-def _save(batch: OutboxWriteBatch, recorded: Sequence[Recorded]) -> None:
-    for item in recorded:
-        if item.event is not None:
-            apply(batch, item.position, item.event)
-    batch.advance(recorded[-1].position)
+    def fold(self, batch: OutboxWriteBatch, recorded: Sequence[Recorded]) -> None:
+        for item in recorded:
+            if item.event is not None:
+                apply(batch, item.position, item.event)
+        batch.advance(recorded[-1].position)
 
 
 def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
@@ -82,8 +65,10 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
     elif isinstance(event, Organisation.Disconnected):
         batch.set_organisation(doc_id, None, connected=False)
     elif isinstance(event, Document.Received):
-        kind = "invoice" if isinstance(event, Invoice.Event) else "payment"
-        batch.add_document(doc_id, event.org_id, kind)
+        received = (
+            DocumentKind.INVOICE if isinstance(event, Invoice.Event) else DocumentKind.PAYMENT
+        )
+        batch.add_document(doc_id, event.org_id, received)
     elif isinstance(event, Document.SyncRequested | Document.RetryRequested):
         known = batch.document_org(doc_id)
         if known is None:
@@ -105,7 +90,7 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
         )
     elif isinstance(event, Document.SyncSucceeded):
         batch.finish(doc_id, event.request_version, DONE, None)
-        if event.operation == OP_INVOICE:
+        if event.operation == Operation.INVOICE:
             batch.mark_synced(doc_id)
             batch.release_waiting(doc_id)
     elif isinstance(event, Document.SyncFailed):
@@ -117,7 +102,7 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
                 event.request_version,
                 event.retry_at.timestamp(),
                 event.error,
-                event.category == UNCERTAIN,
+                event.category == FailureCategory.UNCERTAIN,
             )
     elif isinstance(event, Document.SyncSkipped):
         batch.finish(doc_id, event.request_version, DROPPED, None)

@@ -18,18 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from domain.differences import invoice_day
-from domain.documents import (
-    BLOCKED,
-    CREDITED,
-    DELETED_IN_XERO,
-    DRAFT_DELETED,
-    OP_PAYMENT,
-    OP_PAYMENT_DELETE,
-    VOIDED_IN_XERO,
-    Invoice,
-)
+from domain.documents import Invoice
 from domain.mapping import allocation_payload, credit_note_number, credit_note_payload
 from domain.money import amount_of
+from domain.vocabulary import Cancellation, FailureCategory, Operation
 from outbox.delivery.context import Context
 from outbox.delivery.outcomes import (
     Item,
@@ -41,6 +33,7 @@ from outbox.delivery.outcomes import (
     other_tenant,
 )
 from outbox.xero import XeroDuplicateNumberError, XeroRejectedError
+from outbox.xero.answers import GONE
 
 PAYMENTS_FIRST_SECONDS = 2.0
 ZERO = Decimal("0.00")
@@ -94,7 +87,7 @@ class Cancellations:
                 results[item.message.id] = Refused(
                     f"Xero refused to cancel invoice {invoice.xero_number or invoice.number}: "
                     + "; ".join(exc.messages),
-                    "rejected",
+                    FailureCategory.REJECTED,
                     "cancel it in Xero by hand as Xero's message allows (for example after the "
                     "period lock date is moved), then run "
                     f"`syncledger retry {invoice.number}`",
@@ -111,7 +104,7 @@ class Cancellations:
             if (
                 payment is not None
                 and request is not None
-                and request.operation in (OP_PAYMENT, OP_PAYMENT_DELETE)
+                and request.operation in (Operation.PAYMENT, Operation.PAYMENT_DELETE)
             ):
                 waiting.append(payment.reference)
         return ", ".join(waiting)
@@ -122,14 +115,15 @@ class Cancellations:
             return Refused(
                 f"invoice {number} (Xero id {invoice.xero_invoice_id}) is not in the connected "
                 "Xero organisation; nothing was created there",
-                BLOCKED,
+                FailureCategory.BLOCKED,
                 f"find out what happened to it in Xero (`syncledger audit reconcile "
                 f"{invoice.org_id}`); nothing more is sent for {invoice.number}",
             )
         status = str(held.get("Status"))
         xero_id = str(held.get("InvoiceID"))
-        if status in ("VOIDED", "DELETED"):
-            outcome = VOIDED_IN_XERO if status == "VOIDED" else DELETED_IN_XERO
+        if status in GONE:
+            voided = status == "VOIDED"
+            outcome = Cancellation.VOIDED_IN_XERO if voided else Cancellation.DELETED_IN_XERO
             return Succeeded(
                 xero_id,
                 invoice.sent_fields,
@@ -145,7 +139,7 @@ class Cancellations:
                 xero_id,
                 invoice.sent_fields,
                 f"invoice {number} was a {status} in Xero: deleted it there; no credit note needed",
-                {"cancellation": DRAFT_DELETED, "status": "DELETED"},
+                {"cancellation": Cancellation.DRAFT_DELETED, "status": "DELETED"},
             )
         return self._credit(item, invoice, held, number)
 
@@ -168,7 +162,7 @@ class Cancellations:
             return Refused(
                 f"Xero already has a credit note numbered {credit_number} "
                 f"({credit.get('CreditNoteID')}) that does not credit this invoice",
-                BLOCKED,
+                FailureCategory.BLOCKED,
                 f"renumber or void that credit note in Xero by hand, then run "
                 f"`syncledger retry {invoice.number}`",
             )
@@ -178,7 +172,7 @@ class Cancellations:
             body = credit_note_payload(dict(held), number, contact_id, day)
             try:
                 credit = ctx.client.create_credit_note(
-                    body, ctx.key(item.message, "credit_note", body), [item.doc]
+                    body, ctx.key(item.message, Operation.CREDIT_NOTE, body), [item.doc]
                 )
             except XeroDuplicateNumberError:
                 credit = ctx.client.find_credit_note(credit_number, [item.doc])
@@ -208,7 +202,7 @@ class Cancellations:
             invoice.sent_fields,
             detail,
             {
-                "cancellation": CREDITED,
+                "cancellation": Cancellation.CREDITED,
                 "credit_note_number": credit_number,
                 "allocated": allocated,
                 "refund_due": refund,

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.documents import (
-    OP_CREDIT_NOTE,
-    OP_INVOICE,
-    OP_INVOICE_UPDATE,
-    OP_PAYMENT,
-    OP_PAYMENT_DELETE,
-    Document,
-)
+from domain.documents import Document
 from domain.ledger import SyncLedger
 from domain.mapping import OPENSOLAR_URL
 from domain.organisation import Organisation
+from domain.vocabulary import FailureCategory, Operation
 from outbox.delivery.cancellations import Cancellations
 from outbox.delivery.contacts import ContactLock, Contacts
 from outbox.delivery.context import Context, NumberIndex
@@ -80,20 +74,20 @@ class Delivery:
                 live.setdefault(item.message.operation, []).append(item)
         invoices, payments = Invoices(ctx), Payments(ctx)
         for operation, group in live.items():
-            if operation == OP_INVOICE:
+            if operation == Operation.INVOICE:
                 results.update(invoices.create(group))
-            elif operation == OP_PAYMENT:
+            elif operation == Operation.PAYMENT:
                 results.update(payments.create(group))
-            elif operation == OP_CREDIT_NOTE:
+            elif operation == Operation.CREDIT_NOTE:
                 results.update(Cancellations(ctx).run(group))
-            elif operation == OP_INVOICE_UPDATE:
+            elif operation == Operation.INVOICE_UPDATE:
                 results.update({i.message.id: invoices.update(i) for i in group})
-            elif operation == OP_PAYMENT_DELETE:
+            elif operation == Operation.PAYMENT_DELETE:
                 results.update({i.message.id: payments.delete(i) for i in group})
             else:
                 for item in group:
                     results[item.message.id] = Refused(
                         f"unknown operation {operation!r} for {item.document.reference}",
-                        "internal",
+                        FailureCategory.INTERNAL,
                     )
         return results

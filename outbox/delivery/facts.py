@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from domain.money import TaxTable
 from outbox.xero import XeroClient, XeroNotFoundError, XeroRejectedError
+from outbox.xero.taxes import rates_by_tax_type, tax_types_by_account
 
 KEEP_SECONDS = 600.0
 
@@ -90,17 +90,8 @@ class XeroFacts:
             kept = self._taxes.get(tenant)
         if kept is not None and self.clock() - kept[0] < self.keep:
             return kept[1]
-        rates = {
-            str(r.get("TaxType", "")).upper(): Decimal(str(r.get("EffectiveRate", "0")))
-            for r in client.tax_rates(owners)
-            if r.get("TaxType")
-        }
-        defaults = {
-            str(a.get("Code", "")).casefold(): str(a.get("TaxType"))
-            for a in client.accounts(owners)
-            if a.get("Code") and a.get("TaxType")
-        }
-        table = TaxTable(rates, defaults)
+        rates = rates_by_tax_type(client.tax_rates(owners))
+        table = TaxTable(rates, tax_types_by_account(client.accounts(owners)))
         with self._lock:
             self._taxes[tenant] = (self.clock(), table)
         return table

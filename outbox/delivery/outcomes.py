@@ -8,11 +8,13 @@ so every message ends with an outcome); ``Stale`` says the request was resolved 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.documents import BLOCKED, Document
+from domain.documents import Document
 from domain.opensolar import InvoiceFields, PaymentFields
+from domain.vocabulary import FailureCategory
 from outbox.store import Message
 
 
@@ -83,6 +85,16 @@ def other_tenant(document: Document, tenant: str | None) -> Refused:
         f"{document.reference} was synced to Xero organisation {document.tenant_id}; the "
         f"organisation was switched to {tenant}, and syncledger never acts in one Xero "
         "organisation on what another holds",
-        BLOCKED,
+        FailureCategory.BLOCKED,
         f"handle it by hand in Xero organisation {document.tenant_id}",
+    )
+
+
+def rejected(messages: Sequence[str], reference: str) -> Refused:
+    """Xero refused an element: its own words, and what to do."""
+    return Refused(
+        "; ".join(messages),
+        FailureCategory.REJECTED,
+        f"correct what Xero's message names (in OpenSolar, or in Xero's settings), then run "
+        f"`syncledger retry {reference}`",
     )

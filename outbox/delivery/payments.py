@@ -14,21 +14,15 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.documents import (
-    BLOCKED,
-    FOLLOWS_INVOICE,
-    INVOICE,
-    WITHDRAWN_UNSENT,
-    Invoice,
-    Payment,
-)
+from domain.documents import WITHDRAWN_UNSENT, Invoice, Payment
 from domain.errors import MappingError
 from domain.ids import document_id
 from domain.mapping import payment_payload, payment_reference, payment_tag
 from domain.money import amount_of
 from domain.opensolar import PaymentFields
+from domain.vocabulary import DocumentKind, FailureCategory, Operation
+from outbox.delivery.batches import chunks
 from outbox.delivery.context import Context
-from outbox.delivery.invoices import chunks, rejected
 from outbox.delivery.outcomes import (
     Item,
     Outcome,
@@ -37,6 +31,7 @@ from outbox.delivery.outcomes import (
     Succeeded,
     Waiting,
     other_tenant,
+    rejected,
 )
 from outbox.xero import XeroNotFoundError, XeroRejectedError
 
@@ -65,7 +60,7 @@ class Payments:
                 return Refused(
                     f"money received for invoice {number}, which was cancelled in OpenSolar "
                     "before it reached Xero: there is no Xero invoice to apply it to",
-                    FOLLOWS_INVOICE,
+                    FailureCategory.FOLLOWS_INVOICE,
                     "refund the customer, or record the money in Xero by hand",
                 )
             return Waiting(
@@ -78,7 +73,7 @@ class Payments:
             return Refused(
                 f"payment in {fields.currency} but invoice {invoice.number} is in "
                 f"{invoice.fields.currency}: Xero applies a payment in its invoice's currency",
-                FOLLOWS_INVOICE,
+                FailureCategory.FOLLOWS_INVOICE,
                 "correct the payment's (or the invoice's) currency in OpenSolar",
             )
         if invoice.cancellation is not None:
@@ -86,7 +81,7 @@ class Payments:
                 f"invoice {invoice.number} was cancelled in OpenSolar and cancelled in Xero "
                 f"({invoice.cancellation.replace('_', ' ')}) before this payment could be "
                 "applied; Xero takes no payment on it",
-                BLOCKED,
+                FailureCategory.BLOCKED,
                 "refund the customer, or record the payment against another invoice in OpenSolar",
             )
         return invoice
@@ -99,7 +94,7 @@ class Payments:
         for item in items:
             payment = item.document
             if not isinstance(payment, Payment):
-                results[item.message.id] = Refused("not a payment", "internal")
+                results[item.message.id] = Refused("not a payment", FailureCategory.INTERNAL)
                 continue
             fields = payment.fields
             if payment.in_xero:
@@ -123,7 +118,7 @@ class Payments:
             except MappingError as exc:
                 results[item.message.id] = Refused(
                     str(exc),
-                    "configuration",
+                    FailureCategory.CONFIGURATION,
                     f"run `syncledger config payment-account {payment.org_id} CODE`, then "
                     f"`syncledger retry {payment.reference}`",
                 )
@@ -142,7 +137,7 @@ class Payments:
         for batch in chunks(ready, lambda r: r[4]):
             elements = ctx.client.create_payments(
                 [r[4] for r in batch],
-                ctx.batch_key("payment", [r[0] for r in batch], [r[4] for r in batch]),
+                ctx.batch_key(Operation.PAYMENT, [r[0] for r in batch], [r[4] for r in batch]),
                 [[r[0].doc] for r in batch],
             )
             for (item, payment, invoice, fields, body), element in zip(
@@ -220,14 +215,16 @@ class Payments:
         xero_id = payment.xero_payment_id
         held = payment.sent_fields
         applied_to = (
-            ctx.invoice(document_id(payment.org_id, INVOICE, held.invoice_id)) if held else None
+            ctx.invoice(document_id(payment.org_id, DocumentKind.INVOICE, held.invoice_id))
+            if held
+            else None
         )
         if applied_to is not None and applied_to.cancellation is not None:
             return Refused(
                 f"{payment.reference} changed in OpenSolar, but it is applied in Xero to invoice "
                 f"{applied_to.xero_number or applied_to.number}, which was cancelled there "
                 "since: deleting it would leave money due on a cancelled invoice",
-                BLOCKED,
+                FailureCategory.BLOCKED,
                 "adjust the payment and the credit note in Xero by hand (refund the customer "
                 "what they overpaid)",
             )
@@ -245,7 +242,7 @@ class Payments:
                 )
             return Refused(
                 f"Xero refused to delete payment {xero_id}: " + "; ".join(exc.messages),
-                "rejected",
+                FailureCategory.REJECTED,
                 "delete (or unreconcile, then delete) the payment in Xero by hand, then run "
                 f"`syncledger retry {payment.reference}`",
             )

@@ -1,18 +1,14 @@
-"""Everything that talks to Xero: the Accounting API client, the identity (OAuth 2.0) client,
-the classification of Xero's failures, and Xero JSON on the wire. The only package (besides the
-sandbox) that imports httpx."""
+"""Everything that talks to Xero: the Accounting API client (``client``: the named calls, over
+``transport``: one call with its headers, limits and record; ``answers``: Xero's answers read
+back), the shared pool (``connections``), the identity (OAuth 2.0) client, the classification of
+Xero's failures, the tax table read from Xero, and Xero JSON on the wire. The only package
+(besides the sandbox) that imports httpx."""
 
 from __future__ import annotations
 
-from outbox.xero.client import (
-    API_PREFIX,
-    Element,
-    Limits,
-    Owners,
-    TokenProvider,
-    XeroClient,
-    XeroConnections,
-)
+from outbox.xero.answers import Element
+from outbox.xero.client import XeroClient
+from outbox.xero.connections import XeroConnections
 from outbox.xero.errors import (
     XeroAuthError,
     XeroDuplicateNumberError,
@@ -37,6 +33,8 @@ from outbox.xero.identity import (
     XeroIdentity,
 )
 from outbox.xero.records import CallRecord, Split, response_summary, views
+from outbox.xero.shapes import Owners
+from outbox.xero.transport import API_PREFIX, Limits, TokenProvider
 from outbox.xero.wire import dumps, idempotency_key, loads
 
 __all__ = [

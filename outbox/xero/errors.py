@@ -1,6 +1,7 @@
-"""Xero's failures, classified once: every status code and transport error becomes one of these.
+"""Xero's failures, classified once: every status code and transport error becomes one of these
+(under the outbox package's root, ``outbox.errors.OutboxError``).
 
-XeroError
+XeroError (OutboxError)
 ├── XeroTransientError       worth retrying: timeouts, connection errors, 5xx
 │   │                        (``uncertain`` when the write may have happened anyway)
 │   └── XeroRateLimitError   429, with ``retry_after`` and ``problem`` (minute, day, ...)
@@ -17,12 +18,13 @@ from typing import Any
 
 import httpx
 
+from outbox.errors import OutboxError
 from outbox.xero.wire import loads
 
 DUPLICATE_MESSAGES = ("must be unique", "already been used", "already exists")
 
 
-class XeroError(Exception):
+class XeroError(OutboxError):
     """Base of every error the Xero client raises."""
 
     status: int | None = None
