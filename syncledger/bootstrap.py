@@ -1,6 +1,7 @@
-"""The composition root: builds the ledger, its projections, the outbox and the relay for one
-database, from the settings. Nothing connects at import time; ``System.open`` does it and
-``close`` undoes it.
+"""The composition root: builds the ledger, its projections, the outbox, the relay and every
+store for one database, from the settings, and owns that storage: which backend, which tables
+(listed from the stores' own declarations), which lock keeps a second relay off a SQLite file.
+Nothing connects at import time; ``System.open`` does it and ``close`` undoes it.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ import os
 import random
 import secrets
 import socket
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from domain.ledger import SyncLedger
 from domain.organisation import Organisation
@@ -23,7 +26,7 @@ from outbox.retry import RetryPolicy
 from outbox.secrets import SecretBox
 from outbox.store import OutboxStore
 from outbox.tables import SQLOutboxStore
-from outbox.tokens import CUSTOM, TokenManager, TokenStore
+from outbox.tokens import CUSTOM, OAUTH, TokenManager, TokenStore
 from outbox.writer import OutboxWriter
 from outbox.xero import CallRecord, Limits, XeroClient, XeroConnections
 from projections.audit import AuditProjection, AuditStore
@@ -35,6 +38,7 @@ from projections.sqlite import SQLiteDatabase
 from projections.status import StatusProjection, StatusStore
 from projections.status_table import SQLStatusStore
 from syncledger.config import Settings
+from syncledger.locks import RelayLock
 from syncledger.web.store import WebStore
 
 
@@ -62,6 +66,30 @@ class NoLedgerError(StorageError):
 
 
 LEDGER_TABLES = {False: "stored_events", True: "ledger_events"}
+"""The ledger's own table (eventsourcing's), by ``is_postgres``."""
+
+
+class DeclaresTables(Protocol):
+    """A store that creates tables of its own beside the ledger's, and names them."""
+
+    TABLES: tuple[str, ...]
+
+
+STORES: tuple[type[DeclaresTables], ...] = (
+    SQLStatusStore,
+    SQLOutboxStore,
+    SQLAuditStore,
+    OrgStateStore,
+    LeaseStore,
+    TokenStore,
+    WebStore,
+)
+"""Every store ``System.open`` builds, in the order ``db check`` lists their tables."""
+
+
+def expected_tables(postgres: bool) -> tuple[str, ...]:
+    """Every table a complete syncledger database has: the ledger's, then each store's."""
+    return (LEDGER_TABLES[postgres], *(table for store in STORES for table in store.TABLES))
 
 
 def describe_database(settings: Settings) -> str:
@@ -116,6 +144,7 @@ class System:
     tokens: TokenStore
     org_state: OrgStateStore
     leases: LeaseStore
+    web_store: WebStore
     _xero: XeroConnections | None = field(default=None, repr=False)
     _listener: Waker | None = field(default=None, repr=False)
     _token_manager: TokenManager | None = field(default=None, repr=False)
@@ -156,7 +185,6 @@ class System:
             status_store = SQLStatusStore(database)
             outbox_store = SQLOutboxStore(database)
             audit_store = SQLAuditStore(database)
-            WebStore(database)  # every ledger has the web's tables: `db check` agrees with it
             return cls(
                 settings=settings,
                 ledger=ledger,
@@ -171,6 +199,7 @@ class System:
                 tokens=TokenStore(database, lambda: SecretBox(settings.secret_key)),
                 org_state=OrgStateStore(database),
                 leases=LeaseStore(database),
+                web_store=WebStore(database),
                 _xero=xero,
             )
         except BaseException:
@@ -225,7 +254,7 @@ class System:
         connection = org.connection
         if connection is None:
             raise StorageUnavailableError(f"organisation {org.org_id} is not connected to Xero")
-        if connection.method in ("oauth", CUSTOM):
+        if connection.method in (OAUTH, CUSTOM):
             return self.xero.client(
                 connection.xero_url,
                 None if connection.method == CUSTOM else connection.tenant_id,
@@ -281,6 +310,20 @@ class System:
             owner=name,
             rng=rng,
         )
+
+    def relay_lock(self) -> AbstractContextManager[object]:
+        """What a relay holds while it runs: on SQLite an exclusive lock beside the file (one
+        relay per file; ``LockHeldError`` if another holds it), on PostgreSQL nothing (several
+        relays share organisations through leases)."""
+        return nullcontext() if self.is_postgres else RelayLock(self.settings.db)
+
+    def relay_running(self) -> bool:
+        """True if a relay is running against this database (the SQLite lock is held, or a
+        relay heartbeated on PostgreSQL within its lease time)."""
+        if self.is_postgres:
+            lease = self.settings.relay_org_lease_seconds
+            return bool(self.leases.live(time.time(), lease))
+        return RelayLock(self.settings.db).held_elsewhere()
 
     def close(self) -> None:
         """Close connections."""

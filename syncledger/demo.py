@@ -16,9 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from domain.vocabulary import Status
 from domain.wording import counted
 from outbox.xero import XeroConnections
-from projections.status import FAILED, NOT_ATTEMPTED, StatusFilter
+from projections.status import StatusFilter
 from syncledger import present, service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
@@ -80,9 +81,9 @@ def run_demo(settings: Settings, echo: Callable[[str], Any]) -> None:
         echo(f"Relay: delivered {result.delivered}, failed {result.failed}\n")
         _table(system, echo)
 
-        everything = service.statuses(system, StatusFilter(org=ORG, status=FAILED))
+        everything = service.statuses(system, StatusFilter(org=ORG, status=Status.FAILED))
         failed = [v for v in everything if not v.row.blocked]
-        waiting = service.statuses(system, StatusFilter(org=ORG, status=NOT_ATTEMPTED))
+        waiting = service.statuses(system, StatusFilter(org=ORG, status=Status.NOT_ATTEMPTED))
         echo("")
         for view in failed:
             echo(f"{view.row.number} is Failed: {view.row.error}")
