@@ -15,6 +15,7 @@ from typing import Any
 
 from syncledger.sandbox import control, oauth, orgsettings
 from syncledger.sandbox.config import SandboxConfig
+from syncledger.sandbox.dump import state_json
 from syncledger.sandbox.errors import SandboxConfigError, UnknownTenantError
 from syncledger.sandbox.exchange import Request, Response, not_found, text_response
 from syncledger.sandbox.faults import FaultInjector, FaultSettings
@@ -22,7 +23,6 @@ from syncledger.sandbox.gateway import Gateway
 from syncledger.sandbox.idempotency import IdempotencyStore
 from syncledger.sandbox.identity import Identity
 from syncledger.sandbox.limits import LimitSettings, RateLimiter
-from syncledger.sandbox.render import state_json
 from syncledger.sandbox.reqlog import RequestLog
 from syncledger.sandbox.routes import API_PREFIX
 from syncledger.sandbox.tenants import Tenants

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from syncledger.sandbox import batch
+from syncledger.sandbox import batch, wire
 from syncledger.sandbox.call import Call
 from syncledger.sandbox.errors import ApiError, ElementError
 from syncledger.sandbox.exchange import Response, json_response, not_found
@@ -70,18 +70,10 @@ def duplicate_number(number: str) -> str:
     )
 
 
-def _is_guid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return len(text) == 36
-
-
 def find_contact(org: Organisation, ident: str) -> Contact | None:
     """A contact by ContactID, or else by ContactNumber."""
     ident = ident.strip()
-    if _is_guid(ident):
+    if wire.is_guid(ident):
         return org.contacts.get(ident.lower())
     contact_id = org.contact_numbers.get(name_key(ident))
     return org.contacts.get(contact_id) if contact_id else None

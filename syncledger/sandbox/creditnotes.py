@@ -16,15 +16,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from syncledger.sandbox import batch, documents, periods, wire
+from syncledger.sandbox import batch, documents, kinds, periods, wire
 from syncledger.sandbox.call import Call
-from syncledger.sandbox.documents import CREDIT_NOTE, INVOICE
 from syncledger.sandbox.errors import ApiError, ElementError
 from syncledger.sandbox.exchange import Response, json_response, not_found, validation_error
+from syncledger.sandbox.kinds import CREDIT_NOTE, INVOICE
 from syncledger.sandbox.model import Allocation, CreditNote, Invoice, name_key
 from syncledger.sandbox.money import ZERO, round_money
 from syncledger.sandbox.query import select
-from syncledger.sandbox.render import allocation_json, credit_note_json, envelope
+from syncledger.sandbox.render import envelope
+from syncledger.sandbox.transactions import allocation_json, credit_note_json
 from syncledger.sandbox.where import DATE, GUID, NUMBER, STRING, Field
 
 _PAIRS = {"ACCRECCREDIT": "ACCREC", "ACCPAYCREDIT": "ACCPAY"}
@@ -57,7 +58,7 @@ def _render(call: Call, note: CreditNote, *, lines: bool = True) -> dict[str, An
 
 
 def _find(call: Call, ident: str) -> CreditNote:
-    found = documents.find(call.org, CREDIT_NOTE, ident)
+    found = kinds.find(call.org, CREDIT_NOTE, ident)
     if not isinstance(found, CreditNote):
         raise ApiError(not_found())
     return found
@@ -100,7 +101,7 @@ def post_credit_notes(call: Call, args: Sequence[str]) -> Response:
         ident = raw.get("CreditNoteID")
         existing = None
         if isinstance(ident, str) and ident.strip():
-            existing = documents.find(call.org, CREDIT_NOTE, ident)
+            existing = kinds.find(call.org, CREDIT_NOTE, ident)
             if existing is None:
                 raise ElementError([f"Credit note with ID {ident} could not be found."])
         elif isinstance(raw.get("CreditNoteNumber"), str):
@@ -135,7 +136,7 @@ def _target_invoice(call: Call, raw: dict[str, Any], errors: list[str]) -> Invoi
     if not isinstance(ident, str) or not ident.strip():
         errors.append("An Invoice must be specified for the allocation.")
         return None
-    invoice = documents.find(call.org, INVOICE, ident)
+    invoice = kinds.find(call.org, INVOICE, ident)
     if not isinstance(invoice, Invoice):
         errors.append(f"Invoice {ident} could not be found.")
         return None

@@ -21,6 +21,14 @@ from syncledger.sandbox import periods, wire
 from syncledger.sandbox.call import Call
 from syncledger.sandbox.contacts import ContactChoice, choose_contact
 from syncledger.sandbox.errors import ElementError
+from syncledger.sandbox.kinds import (
+    INVOICE,
+    Kind,
+    doc_id,
+    not_modifiable,
+    not_subscribed,
+    numbers_of,
+)
 from syncledger.sandbox.lines import LineRules, build_lines, totals
 from syncledger.sandbox.model import (
     CreditNote,
@@ -40,103 +48,6 @@ _NEXT_STATUSES = {
     "AUTHORISED": {"AUTHORISED"},
     "PAID": {"PAID"},
 }
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What differs between invoices and credit notes."""
-
-    label: str
-    types: frozenset[str]
-    sales_types: frozenset[str]
-    unique_types: frozenset[str]
-    collection: str
-    number_field: str
-    id_field: str
-    prefix: str
-    duplicate_message: str
-    allow_discount: bool
-    void_blocked: str
-
-
-INVOICE = Kind(
-    label="Invoice",
-    types=frozenset({"ACCREC", "ACCPAY"}),
-    sales_types=frozenset({"ACCREC"}),
-    unique_types=frozenset({"ACCREC"}),
-    collection="Invoices",
-    number_field="InvoiceNumber",
-    id_field="InvoiceID",
-    prefix="INV-",
-    duplicate_message="Invoice # must be unique.",
-    allow_discount=True,
-    void_blocked=(
-        "Invoice cannot be voided because it has payments or credit notes allocated to it."
-    ),
-)
-CREDIT_NOTE = Kind(
-    label="Credit note",
-    types=frozenset({"ACCRECCREDIT", "ACCPAYCREDIT"}),
-    sales_types=frozenset({"ACCRECCREDIT"}),
-    unique_types=frozenset({"ACCRECCREDIT"}),
-    collection="CreditNotes",
-    number_field="CreditNoteNumber",
-    id_field="CreditNoteID",
-    prefix="CN-",
-    duplicate_message="Credit Note # must be unique.",
-    allow_discount=False,
-    void_blocked="Credit note cannot be voided because it has been allocated or refunded.",
-)
-
-
-def not_subscribed(code: object) -> str:
-    """Xero's message for a document in a currency the organisation has not enabled."""
-    return f"Organisation is not subscribed to currency {code}"
-
-
-def not_modifiable(kind: Kind) -> str:
-    """Xero's message for a change the document's status does not allow."""
-    return f"{kind.label} not of valid status for modification"
-
-
-def doc_id(doc: Document) -> str:
-    """The document's InvoiceID or CreditNoteID."""
-    return doc.invoice_id if isinstance(doc, Invoice) else getattr(doc, "credit_note_id", "")
-
-
-def _store(org: Organisation, kind: Kind) -> dict[str, Any]:
-    return org.invoices if kind is INVOICE else org.credit_notes
-
-
-def _numbers(org: Organisation, kind: Kind) -> dict[str, str]:
-    return org.invoice_numbers if kind is INVOICE else org.credit_note_numbers
-
-
-def _is_guid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return len(text) == 36
-
-
-def find(org: Organisation, kind: Kind, ident: str) -> Document | None:
-    """A document by its id, or else by its number (case-insensitive)."""
-    store = _store(org, kind)
-    ident = ident.strip()
-    if _is_guid(ident):
-        by_id: Document | None = store.get(ident.lower())
-        return by_id
-    owner = _numbers(org, kind).get(name_key(ident))
-    if owner is not None:
-        by_number: Document | None = store.get(owner)
-        return by_number
-    wanted = name_key(ident)
-    for doc in store.values():
-        if doc.number is not None and name_key(doc.number) == wanted:
-            result: Document = doc
-            return result
-    return None
 
 
 def applied(doc: Document) -> Decimal:
@@ -290,7 +201,7 @@ def prepare(call: Call, kind: Kind, raw: dict[str, Any], current: Document | Non
         if len(number) > 255:
             errors.append(f"{kind.number_field} must be 255 characters or fewer.")
         if doc_type in kind.unique_types:
-            owner = _numbers(org, kind).get(name_key(number))
+            owner = numbers_of(org, kind).get(name_key(number))
             if owner is not None and (current is None or owner != doc_id(current)):
                 errors.append(kind.duplicate_message)
     elif current is not None:
@@ -338,7 +249,7 @@ def prepare(call: Call, kind: Kind, raw: dict[str, Any], current: Document | Non
 
 
 def _next_number(org: Organisation, kind: Kind) -> str:
-    index = _numbers(org, kind)
+    index = numbers_of(org, kind)
     while True:
         if kind is INVOICE:
             org.invoice_seq += 1
@@ -352,12 +263,12 @@ def _next_number(org: Organisation, kind: Kind) -> str:
 
 def _register(org: Organisation, kind: Kind, doc: Document) -> None:
     if doc.number and doc.type in kind.unique_types and doc.status != "DELETED":
-        _numbers(org, kind)[name_key(doc.number)] = doc_id(doc)
+        numbers_of(org, kind)[name_key(doc.number)] = doc_id(doc)
 
 
 def _unregister(org: Organisation, kind: Kind, doc: Document) -> None:
     if doc.number:
-        index = _numbers(org, kind)
+        index = numbers_of(org, kind)
         if index.get(name_key(doc.number)) == doc_id(doc):
             del index[name_key(doc.number)]
 

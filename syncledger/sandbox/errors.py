@@ -7,7 +7,8 @@ SandboxError                  base of everything the sandbox raises on purpose
 ├── UnknownTenantError        no organisation has the tenant id asked for; also a KeyError
 ├── ApiError                  a complete HTTP answer that ends a request early (404, 400 ...)
 ├── ElementError              one element of a batch failed Xero's validation (its messages)
-└── WhereError                a `where` or `order` query parameter could not be parsed or typed
+├── WhereError                a `where` or `order` query parameter could not be parsed or typed
+└── GrantError                an OAuth error code the token endpoint answers with
 ```
 
 `ApiError` carries the finished response so handlers can stop anywhere; `ElementError` is caught
@@ -60,3 +61,12 @@ class ElementError(SandboxError):
 
 class WhereError(SandboxError):
     """A query filter or ordering could not be understood."""
+
+
+class GrantError(SandboxError):
+    """An OAuth error code (`invalid_grant`, `invalid_client`, ...) for the token endpoint."""
+
+    def __init__(self, code: str, description: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.description = description

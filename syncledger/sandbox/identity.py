@@ -11,83 +11,35 @@ Accounting API's gate: token, expiry, scope, then tenant and connection.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import math
 import secrets
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from syncledger.sandbox import scopes
 from syncledger.sandbox.config import SandboxConfig
+from syncledger.sandbox.errors import GrantError
 from syncledger.sandbox.exchange import Request, Response, problem
+from syncledger.sandbox.grants import (
+    AccessToken,
+    Code,
+    Connection,
+    Grant,
+    RefreshToken,
+    jwt,
+    utc_text,
+)
 from syncledger.sandbox.tenants import Tenants
+
+__all__ = ["GrantError", "Identity", "Principal"]
 
 CODE_TTL_S = 300.0
 REFRESH_TTL_S = 60 * 86400.0
 ISSUER = "https://identity.xero.com"
-
-
-class GrantError(Exception):
-    """An OAuth error code (`invalid_grant`, `invalid_client`, ...) for the token endpoint."""
-
-    def __init__(self, code: str, description: str | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.description = description
-
-
-@dataclass
-class _Code:
-    code: str
-    client_id: str
-    redirect_uri: str
-    scopes: tuple[str, ...]
-    tenant_ids: tuple[str, ...]
-    expires_at: float
-    used: bool = False
-
-
-@dataclass
-class _Connection:
-    connection_id: str
-    client_id: str
-    tenant_id: str
-    auth_event_id: str
-    created_at: float
-    updated_at: float
-    active: bool = True
-
-
-@dataclass
-class _Grant:
-    grant_id: str
-    client_id: str
-    kind: str
-    scopes: tuple[str, ...]
-    connections: dict[str, str]
-    revoked: bool = False
-    user_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-
-@dataclass
-class _Access:
-    token: str
-    grant_id: str
-    expires_at: float
-
-
-@dataclass
-class _Refresh:
-    token: str
-    grant_id: str
-    issued_at: float
-    used_at: float | None = None
-    successor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,27 +49,6 @@ class Principal:
     tenant_id: str
     client_key: str
     client_id: str | None
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _jwt(claims: dict[str, Any]) -> str:
-    """A JWT-shaped opaque token (Xero's tokens are JWTs; the signature is random here)."""
-    header = {"alg": "RS256", "kid": "sandbox", "typ": "JWT"}
-    return ".".join(
-        (
-            _b64(json.dumps(header, separators=(",", ":")).encode()),
-            _b64(json.dumps(claims, separators=(",", ":")).encode()),
-            _b64(secrets.token_bytes(32)),
-        )
-    )
-
-
-def _utc_text(epoch: float) -> str:
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="microseconds") + "0"
 
 
 def _unauthorized(detail: str, challenge: str) -> Response:
@@ -135,11 +66,11 @@ class Identity:
         self._config = config
         self._tenants = tenants
         self._lock = threading.Lock()
-        self._codes: dict[str, _Code] = {}
-        self._grants: dict[str, _Grant] = {}
-        self._access: dict[str, _Access] = {}
-        self._refresh: dict[str, _Refresh] = {}
-        self._connections: dict[str, _Connection] = {}
+        self._codes: dict[str, Code] = {}
+        self._grants: dict[str, Grant] = {}
+        self._access: dict[str, AccessToken] = {}
+        self._refresh: dict[str, RefreshToken] = {}
+        self._connections: dict[str, Connection] = {}
         self._current: dict[tuple[str, str], str] = {}
 
     # clients -------------------------------------------------------------------------------
@@ -175,7 +106,7 @@ class Identity:
         """A single-use authorisation code valid for 5 minutes."""
         code = secrets.token_urlsafe(32)
         with self._lock:
-            self._codes[code] = _Code(
+            self._codes[code] = Code(
                 code, client_id, redirect_uri, tuple(granted), tuple(tenant_ids), now + CODE_TTL_S
             )
         return code
@@ -250,12 +181,12 @@ class Identity:
                 if connection is not None:
                     connection.active = False
 
-    def _new_grant(self, client_id: str, kind: str, granted: tuple[str, ...], now: float) -> _Grant:
-        grant = _Grant(str(uuid.uuid4()), client_id, kind, granted, {})
+    def _new_grant(self, client_id: str, kind: str, granted: tuple[str, ...], now: float) -> Grant:
+        grant = Grant(str(uuid.uuid4()), client_id, kind, granted, {})
         self._grants[grant.grant_id] = grant
         return grant
 
-    def _connect(self, grant: _Grant, tenant_id: str, now: float) -> None:
+    def _connect(self, grant: Grant, tenant_id: str, now: float) -> None:
         key = (grant.client_id, tenant_id)
         existing = self._connections.get(self._current.get(key, ""))
         if existing is not None and existing.active:
@@ -263,19 +194,19 @@ class Identity:
             existing.auth_event_id = grant.grant_id
             connection = existing
         else:
-            connection = _Connection(
+            connection = Connection(
                 str(uuid.uuid4()), grant.client_id, tenant_id, grant.grant_id, now, now
             )
             self._connections[connection.connection_id] = connection
             self._current[key] = connection.connection_id
         grant.connections[tenant_id] = connection.connection_id
 
-    def _new_refresh(self, grant: _Grant, now: float) -> str:
+    def _new_refresh(self, grant: Grant, now: float) -> str:
         token = secrets.token_urlsafe(48)
-        self._refresh[token] = _Refresh(token, grant.grant_id, now)
+        self._refresh[token] = RefreshToken(token, grant.grant_id, now)
         return token
 
-    def _issue(self, grant: _Grant, now: float, *, with_refresh: bool) -> dict[str, Any]:
+    def _issue(self, grant: Grant, now: float, *, with_refresh: bool) -> dict[str, Any]:
         ttl = self._config.access_token_ttl_s
         claims = {
             "nbf": int(now),
@@ -290,11 +221,11 @@ class Identity:
             "jti": secrets.token_hex(16),
             "scope": list(grant.scopes),
         }
-        access = _jwt(claims)
-        self._access[access] = _Access(access, grant.grant_id, now + ttl)
+        access = jwt(claims)
+        self._access[access] = AccessToken(access, grant.grant_id, now + ttl)
         payload: dict[str, Any] = {}
         if "openid" in grant.scopes:
-            payload["id_token"] = _jwt(
+            payload["id_token"] = jwt(
                 {"iss": ISSUER, "aud": grant.client_id, "sub": grant.user_id, "exp": int(now + 300)}
             )
         payload["access_token"] = access
@@ -312,7 +243,7 @@ class Identity:
             return None
         return header[7:].strip() or None
 
-    def _valid_grant(self, request: Request, now: float) -> _Grant | Response:
+    def _valid_grant(self, request: Request, now: float) -> Grant | Response:
         token = self._bearer(request)
         if token is None:
             return _unauthorized("AuthenticationUnsuccessful", "Bearer")
@@ -393,8 +324,8 @@ class Identity:
                         "tenantId": connection.tenant_id,
                         "tenantType": "ORGANISATION",
                         "tenantName": self._tenants.name(connection.tenant_id) or "",
-                        "createdDateUtc": _utc_text(connection.created_at),
-                        "updatedDateUtc": _utc_text(connection.updated_at),
+                        "createdDateUtc": utc_text(connection.created_at),
+                        "updatedDateUtc": utc_text(connection.updated_at),
                     }
                 )
             return result

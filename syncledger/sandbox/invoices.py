@@ -13,14 +13,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from syncledger.sandbox import batch, documents
+from syncledger.sandbox import batch, documents, kinds
 from syncledger.sandbox.call import Call
-from syncledger.sandbox.documents import INVOICE
 from syncledger.sandbox.errors import ApiError, ElementError
 from syncledger.sandbox.exchange import Response, json_response, not_found
+from syncledger.sandbox.kinds import INVOICE
 from syncledger.sandbox.model import Invoice, name_key
 from syncledger.sandbox.query import select
-from syncledger.sandbox.render import envelope, invoice_json
+from syncledger.sandbox.render import envelope
+from syncledger.sandbox.transactions import invoice_json
 from syncledger.sandbox.where import BOOL, DATE, GUID, NUMBER, STRING, Field
 
 
@@ -91,7 +92,7 @@ def list_invoices(call: Call, args: Sequence[str]) -> Response:
 
 
 def _find(call: Call, ident: str) -> Invoice:
-    found = documents.find(call.org, INVOICE, ident)
+    found = kinds.find(call.org, INVOICE, ident)
     if not isinstance(found, Invoice):
         raise ApiError(not_found())
     return found
@@ -124,7 +125,7 @@ def post_invoices(call: Call, args: Sequence[str]) -> Response:
         invoice_id = raw.get("InvoiceID")
         existing = None
         if isinstance(invoice_id, str) and invoice_id.strip():
-            existing = documents.find(call.org, INVOICE, invoice_id)
+            existing = kinds.find(call.org, INVOICE, invoice_id)
             if existing is None:
                 raise ElementError([f"Invoice with ID {invoice_id} could not be found."])
         elif isinstance(raw.get("InvoiceNumber"), str) and raw.get("Type", "ACCREC") == "ACCREC":

@@ -14,6 +14,7 @@ import binascii
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from syncledger.sandbox import scopes
+from syncledger.sandbox.errors import GrantError
 from syncledger.sandbox.exchange import (
     Request,
     Response,
@@ -21,7 +22,7 @@ from syncledger.sandbox.exchange import (
     json_response,
     not_found,
 )
-from syncledger.sandbox.identity import GrantError, Identity
+from syncledger.sandbox.identity import Identity
 from syncledger.sandbox.tenants import Tenants
 
 AUTHORIZE_PATH = "/identity/connect/authorize"

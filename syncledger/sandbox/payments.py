@@ -16,15 +16,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from syncledger.sandbox import batch, documents, periods, wire
+from syncledger.sandbox import batch, documents, kinds, periods, wire
 from syncledger.sandbox.call import Call
-from syncledger.sandbox.documents import CREDIT_NOTE, INVOICE
 from syncledger.sandbox.errors import ApiError, ElementError
 from syncledger.sandbox.exchange import Response, json_response, not_found
+from syncledger.sandbox.kinds import CREDIT_NOTE, INVOICE
 from syncledger.sandbox.model import Account, CreditNote, Document, Invoice, Payment
 from syncledger.sandbox.money import ZERO, round_money
 from syncledger.sandbox.query import select
-from syncledger.sandbox.render import envelope, payment_json
+from syncledger.sandbox.render import envelope
+from syncledger.sandbox.transactions import payment_json
 from syncledger.sandbox.where import BOOL, DATE, GUID, NUMBER, STRING, Field
 
 OVERPAYMENT = "Payment amount exceeds the amount outstanding on this document"
@@ -61,7 +62,7 @@ def _document(call: Call, raw: dict[str, Any], errors: list[str]) -> Document | 
     if isinstance(invoice_ref, dict) or isinstance(raw.get("InvoiceNumber"), str):
         ref = invoice_ref if isinstance(invoice_ref, dict) else {}
         ident = ref.get("InvoiceID") or ref.get("InvoiceNumber") or raw.get("InvoiceNumber")
-        found = documents.find(call.org, INVOICE, ident) if isinstance(ident, str) else None
+        found = kinds.find(call.org, INVOICE, ident) if isinstance(ident, str) else None
         if found is None:
             errors.append(f"Invoice {ident} could not be found.")
         return found
@@ -70,7 +71,7 @@ def _document(call: Call, raw: dict[str, Any], errors: list[str]) -> Document | 
         ident = (
             ref.get("CreditNoteID") or ref.get("CreditNoteNumber") or raw.get("CreditNoteNumber")
         )
-        found = documents.find(call.org, CREDIT_NOTE, ident) if isinstance(ident, str) else None
+        found = kinds.find(call.org, CREDIT_NOTE, ident) if isinstance(ident, str) else None
         if found is None:
             errors.append(f"Credit note {ident} could not be found.")
         return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -116,6 +117,15 @@ def iso_timestamp(epoch_s: float) -> str:
     """ISO-8601 UTC text of an instant, as in `UpdatedDateUTCString`."""
     moment = dt.datetime.fromtimestamp(epoch_s, tz=dt.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_guid(text: str) -> bool:
+    """True for a GUID written out in full (36 characters), as Xero's ids are."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == 36
 
 
 def parse_date(value: Any) -> dt.date | None:

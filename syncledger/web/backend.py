@@ -14,9 +14,10 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote, urlsplit
 
 from domain.errors import AmbiguousDocumentError, DocumentNotFoundError
+from domain.vocabulary import DocumentKind, Status
 from outbox.orgstate import OrgState
 from outbox.secrets import SecretBox, SecretError
-from projections.status import STATUSES, StatusFilter, StatusRow, StatusView
+from projections.status import StatusFilter, StatusRow, StatusView
 from syncledger import present, service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
@@ -140,7 +141,7 @@ class Backend:
         projects = sorted({v.row.project for v in every if v.row.project}, key=_natural)
         orgs = sorted({v.row.org for v in every}, key=_natural)
         in_project = [v for v in every if project is None or v.row.project == project]
-        counts = dict.fromkeys(STATUSES, 0)
+        counts: dict[str, int] = dict.fromkeys(Status, 0)
         for view in in_project:
             counts[view.row.status] = counts.get(view.row.status, 0) + 1
         shown = [v for v in in_project if status is None or v.row.status == status]
@@ -181,7 +182,7 @@ class Backend:
         if connection is None:
             return []
         invoice_id, credit_note_id = row.xero_id, row.credit_note_id
-        if row.kind == "payment":
+        if row.kind == DocumentKind.PAYMENT:
             invoice = (
                 self.system.status_store.find(row.invoice_doc, row.org) if row.invoice_doc else []
             )

@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.errors import ChangeError
 from domain.opensolar import decode_json, parse_change_object
+from syncledger.web.errors import WebError
 
 SECRET_HEADER = "X-Syncledger-Secret"  # noqa: S105 (a header name)
 SIGNATURE_HEADER = "X-Syncledger-Signature"
@@ -41,7 +42,7 @@ class Problem:
         }
 
 
-class BodyError(Exception):
+class BodyError(WebError):
     """The body is not a change or an array of changes at all."""
 
     def __init__(self, message: str) -> None:

@@ -20,7 +20,8 @@ from outbox.relay import Relay
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
-from syncledger.web.app import NoRelay, RelayState, create_app
+from syncledger.web.app import create_app
+from syncledger.web.context import NoRelay, RelayState
 from syncledger.web.settings import WebSettings
 
 log = logging.getLogger("syncledger.web")

@@ -20,8 +20,6 @@ from projections.database import Database
 from syncledger.web.auth import new_token, token_digest
 from syncledger.web.errors import AccountError, WebhookSecretError
 
-TABLES: tuple[str, ...] = ("web_users", "web_sessions", "web_webhook_secrets")
-
 
 def _ddl(db: Database) -> list[str]:
     return [
@@ -93,6 +91,9 @@ def _now_text() -> str:
 
 class WebStore:
     """Users, sessions and webhook secrets on a ``Database``."""
+
+    TABLES: tuple[str, ...] = ("web_users", "web_sessions", "web_webhook_secrets")
+    """The tables this store creates (the composition root lists every store's)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 
-from projections.status import FAILED, SYNCED, StatusRow
+from domain.vocabulary import DocumentKind, FailureCategory, Status
+from projections.status import StatusRow
 
 CLI_COMMAND = re.compile(
     r"`|\bsyncledger (?:audit|config|connect|db|demo|disconnect|health|history|ingest|relay|"
@@ -73,17 +74,21 @@ _OTHER_COMMAND = re.compile(r"(?:(?:run|use) )?`(?:syncledger |config )[^`]*`")
 """Any other command (said as a request to an administrator, so that none is ever shown)."""
 
 CATEGORY_ACTIONS: dict[str, str] = {
-    "configuration": f"{ADMIN} fix the setting named in the reason, then press Retry",
-    "rejected": (
+    FailureCategory.CONFIGURATION: f"{ADMIN} fix the setting named in the reason, then press Retry",
+    FailureCategory.REJECTED: (
         "correct what Xero's message names (in OpenSolar, or in Xero's settings), then press Retry"
     ),
-    "amendment": "change it back in OpenSolar, or cancel it there and issue a new one",
-    "authentication": f"{ADMIN} connect the organisation to Xero again, then press Retry",
-    "transient": "check that Xero answers, then press Retry",
-    "uncertain": "check that Xero answers, then press Retry",
-    "rate_limited": "Xero asked for a pause; press Retry in a minute",
-    "daily_limit": "Xero's daily limit is used up; press Retry tomorrow",
-    "internal": "report the reason to whoever runs syncledger, then press Retry",
+    FailureCategory.AMENDMENT: (
+        "change it back in OpenSolar, or cancel it there and issue a new one"
+    ),
+    FailureCategory.AUTHENTICATION: (
+        f"{ADMIN} connect the organisation to Xero again, then press Retry"
+    ),
+    FailureCategory.TRANSIENT: "check that Xero answers, then press Retry",
+    FailureCategory.UNCERTAIN: "check that Xero answers, then press Retry",
+    FailureCategory.RATE_LIMITED: "Xero asked for a pause; press Retry in a minute",
+    FailureCategory.DAILY_LIMIT: "Xero's daily limit is used up; press Retry tomorrow",
+    FailureCategory.INTERNAL: "report the reason to whoever runs syncledger, then press Retry",
 }
 """What to do about a failure of each category when its own action cannot be said here."""
 
@@ -114,7 +119,7 @@ def _sentence(text: str) -> str:
 def page_action(row: StatusRow) -> str | None:
     """What a person can do on this page about a Failed document (None for other statuses):
     the failure's own action in the page's words, or the usual one for its category."""
-    if row.status != FAILED:
+    if row.status != Status.FAILED:
         return None
     if row.blocked:
         found = _BLOCKED_BY.match(row.error or "")
@@ -139,11 +144,11 @@ def positive(value: str | None) -> bool:
 def chip_label(row: StatusRow) -> tuple[str, str]:
     """The chip's text and variant: a Synced invoice cancelled with a credit note, or one whose
     customer is owed a refund, says so (its status stays Synced)."""
-    if row.status == SYNCED and row.kind == "invoice":
+    if row.status == Status.SYNCED and row.kind == DocumentKind.INVOICE:
         if positive(row.refund_due):
-            return f"{SYNCED} · refund due", "refund-due"
+            return f"{Status.SYNCED} · refund due", "refund-due"
         if row.credit_note_id:
-            return f"{SYNCED} · credited", "credited"
+            return f"{Status.SYNCED} · credited", "credited"
     return row.status, ""
 
 
