@@ -1,4 +1,5 @@
-"""How things look on a terminal and in JSON: the status table, history lines, event data."""
+"""How things look on a terminal and in JSON: the status table, a document's history, event
+data, an organisation's settings and the health report."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import textwrap
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.describe import describe
 from domain.redaction import redact_text
-from projections.status import StatusView, money
+from domain.wording import counted
+from projections.status import StatusRow, StatusView, money
+
+if TYPE_CHECKING:
+    from syncledger.service import Health
 
 
 def plain(value: Any) -> Any:
@@ -65,6 +70,17 @@ def history_json(events: Sequence[Any]) -> list[dict[str, Any]]:
         }
         for e in events
     ]
+
+
+def history_document(row: StatusRow, events: Sequence[Any]) -> dict[str, Any]:
+    """One document and its history as a JSON object."""
+    return {
+        "org": row.org,
+        "document": row.document,
+        "number": row.number,
+        "status": row.status,
+        "events": history_json(events),
+    }
 
 
 def history_lines(events: Sequence[Any]) -> list[str]:
@@ -196,3 +212,46 @@ def health_line(org: dict[str, Any]) -> str:
     if org["parked_until"]:
         parts.append(f"parked until {org['parked_until']} ({org['parked_reason']})")
     return ", ".join(parts)
+
+
+def health_lines(report: Health, running: bool) -> list[str]:
+    """The ``health`` report as text lines."""
+    lines = [f"log head: {report.head}; relay running: {'yes' if running else 'no'}"]
+    for name, values in report.projections.items():
+        lag = counted(values["lag"], "event")
+        lines.append(f"projection {name}: at {values['position']}, {lag} behind")
+    depth = ", ".join(f"{state} {count}" for state, count in report.outbox.items())
+    lines.append(f"outbox: {depth}")
+    if report.oldest_pending_seconds is not None:
+        lines.append(f"oldest pending delivery: {report.oldest_pending_seconds:.0f} s old")
+    for org in report.organisations:
+        lines.append(f"organisation {org['org']}: " + health_line(org))
+    return lines
+
+
+def settings_lines(org: str, settings: dict[str, Any]) -> list[str]:
+    """An organisation's connection and settings (``config show``) as text lines."""
+    if settings["connected"]:
+        xero = (
+            f"  Xero: {settings['xero_url']} tenant {settings['tenant_id']} "
+            f"since {settings['connected_at']}"
+        )
+    else:
+        xero = "  Xero: not connected"
+    numbering = "sent as NUMBER-2, NUMBER-3 …" if settings["number_suffix"] else "refused (default)"
+    return [
+        f"organisation {org}",
+        xero,
+        f"  new invoices: {settings['invoice_status']}",
+        f"  payment account: {settings['payment_account'] or '(not set)'}",
+        f"  rounding account: {settings['rounding_account']}",
+        f"  reissued numbers: {numbering}",
+        "  line categories → accounts:",
+        *_pairs(settings["accounts"]),
+        "  tax rates → tax types:",
+        *_pairs(settings["tax_types"]),
+    ]
+
+
+def _pairs(mapping: dict[str, str]) -> list[str]:
+    return [f"    {key} → {value}" for key, value in mapping.items()] or ["    (none)"]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from syncledger.audit.cli import audit_group
+from syncledger.cli.audit import audit_group
 
 if __name__ == "__main__":
     audit_group(prog_name="python -m syncledger.audit")

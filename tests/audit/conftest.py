@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from syncledger.audit.cli import audit_group
+from syncledger.cli.audit import audit_group
 from tests.e2e.conftest import Cli, SandboxProcess, start_sandbox, stop_process
 
 

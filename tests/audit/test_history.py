@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from domain.redaction import redact_text
-from syncledger.audit.cli import audit_group
+from syncledger.cli.audit import audit_group
 from tests.audit.conftest import Audit, audit_for, connect, new_cli
 from tests.e2e.conftest import Cli, SandboxProcess, start_sandbox, stop_process
 from tests.factories import invoice_change, ndjson, payment_change

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from outbox.secrets import SecretBox
 from syncledger.bootstrap import System
+from syncledger.cli.web import serve_command, users_group, webhook_group
 from syncledger.config import Settings
-from syncledger.web.cli import serve_command, users_group, webhook_group
 from syncledger.web.store import WebStore
 from tests.web.conftest import SECRET_KEY
 
@@ -209,7 +209,7 @@ def test_every_command_and_option_has_help(runner: CliRunner) -> None:
 def test_attach_adds_serve_users_and_webhook_to_a_group() -> None:
     import click
 
-    from syncledger.web.cli import attach
+    from syncledger.cli.web import attach
 
     group = click.Group("syncledger")
     attach(group)
