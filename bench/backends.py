@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from projections.postgres import PostgresUrl
+from projections.storage.postgres import PostgresUrl
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 SQLITE = "sqlite"

@@ -30,7 +30,7 @@ from bench.report import Row
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
-from tests.factories import invoice_change
+from syncledger.samples import invoice_change
 
 ORG = "backfill"
 DAY_LIMIT = 5000

@@ -32,13 +32,14 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, EnvType, get_topic
 
-from domain.documents import OP_INVOICE, Document, Invoice, Payment
+from domain.documents import Document, Invoice, Payment
 from domain.numbers import number_key
 from domain.opensolar import InvoiceFields
 from domain.organisation import Organisation
 from domain.transcodings import register_domain_transcodings
-from outbox.store import DONE, DROPPED, FAILED, READY, WAITING
-from outbox.writer import ORGANISATION_TOPICS, UNCERTAIN, relevant
+from domain.vocabulary import FailureCategory, Operation
+from outbox.store import MessageState
+from outbox.writer import ORGANISATION_TOPICS, relevant
 from projections.status import (
     COLUMNS,
     OrgRow,
@@ -352,7 +353,7 @@ class BareOutbox:
                 doc_keys.add(e.depends_on)
             if not isinstance(e, Document.Received | Document.SyncRequested):
                 message_docs.add(key)
-            if isinstance(e, Document.SyncSucceeded) and e.operation == OP_INVOICE:
+            if isinstance(e, Document.SyncSucceeded) and e.operation == Operation.INVOICE:
                 released.add(key)
         with view.datastore.transaction(commit=True) as cursor:
             docs: dict[str, list[Any] | None] = dict.fromkeys(doc_keys)
@@ -373,7 +374,7 @@ class BareOutbox:
                     for r in view.select_in(
                         cursor, columns, "outbox_messages", "waits_for", released
                     )
-                    if r[6] == WAITING
+                    if r[6] == MessageState.WAITING
                 ]
             messages: dict[tuple[str, int], list[Any]] = {(r[0], r[4]): list(r) for r in loaded}
             changed: set[tuple[str, int]] = set()
@@ -404,7 +405,7 @@ def sorted_keys(
 
 
 def _open(message: list[Any]) -> bool:
-    return message[6] in (READY, WAITING)
+    return message[6] in (MessageState.READY, MessageState.WAITING)
 
 
 def _fold(
@@ -452,7 +453,7 @@ def _fold(
             e.operation,
             e.originator_version,
             at,
-            WAITING if waits_for else READY,
+            MessageState.WAITING if waits_for else MessageState.READY,
             waits_for,
             None,
             0,
@@ -463,30 +464,30 @@ def _fold(
         ]
         changed.add(mkey)
     elif isinstance(e, Document.SyncSucceeded):
-        _finish(messages, changed, key, e.request_version, DONE, None)
-        if e.operation == OP_INVOICE:
+        _finish(messages, changed, key, e.request_version, MessageState.DONE, None)
+        if e.operation == Operation.INVOICE:
             doc = docs.get(key)
             if doc is not None:
                 doc[2] = 1
                 docs_changed.add(key)
             for mkey, message in messages.items():
-                if message[7] == key and message[6] == WAITING:
-                    message[6], message[7] = READY, None
+                if message[7] == key and message[6] == MessageState.WAITING:
+                    message[6], message[7] = MessageState.READY, None
                     changed.add(mkey)
     elif isinstance(e, Document.SyncFailed):
         if e.final:
-            _finish(messages, changed, key, e.request_version, FAILED, e.error)
+            _finish(messages, changed, key, e.request_version, MessageState.FAILED, e.error)
         elif e.retry_at is not None:
             message = messages.get((key, e.request_version))
             if message is not None and _open(message):
                 message[8] = e.retry_at.timestamp()
                 message[11] = e.error
                 message[9] += 1
-                if e.category == UNCERTAIN:
+                if e.category == FailureCategory.UNCERTAIN:
                     message[10] = 1
                 changed.add((key, e.request_version))
     elif isinstance(e, Document.SyncSkipped):
-        _finish(messages, changed, key, e.request_version, DROPPED, None)
+        _finish(messages, changed, key, e.request_version, MessageState.DROPPED, None)
 
 
 def _finish(

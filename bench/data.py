@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from domain.documents import OP_CREDIT_NOTE, OP_INVOICE, OP_PAYMENT, Document, Invoice, Payment
+from domain.documents import Document, Invoice, Payment
 from domain.ledger import SyncLedger
 from domain.opensolar import parse_change_object
-from tests.factories import invoice_change, payment_change
+from domain.vocabulary import Operation
+from syncledger.samples import invoice_change, payment_change
 
 CONNECTED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 """Organisations are connected from this moment; changes after it are sent at once."""
@@ -297,23 +298,32 @@ class _Builder:
         request = doc.open_request
         assert request is not None
         xero_id = _xero_id(doc.id, request.version)
-        if request.operation == OP_INVOICE and isinstance(doc, Invoice):
+        if request.operation == Operation.INVOICE and isinstance(doc, Invoice):
             contact = _xero_id(
                 doc.org_id, "contact", doc.fields.customer.email if doc.fields else ""
             )
             calls = _invoice_calls(doc, xero_id, contact)
             total = doc.fields.total if doc.fields else 0
             detail = f"invoice {doc.number} created in Xero (AUTHORISED, total {total})"
-            doc.record_success(OP_INVOICE, request.version, xero_id, doc.fields, detail, calls)
-        elif request.operation == OP_CREDIT_NOTE and isinstance(doc, Invoice):
+            doc.record_success(
+                Operation.INVOICE, request.version, xero_id, doc.fields, detail, calls
+            )
+        elif request.operation == Operation.CREDIT_NOTE and isinstance(doc, Invoice):
             calls = _simple_call("create_credit_notes", "/CreditNotes", xero_id, "100.00")
             doc.record_success(
-                OP_CREDIT_NOTE, request.version, xero_id, doc.sent_fields, "credit note", calls
+                Operation.CREDIT_NOTE,
+                request.version,
+                xero_id,
+                doc.sent_fields,
+                "credit note",
+                calls,
             )
         elif isinstance(doc, Payment):
             amount = str(doc.fields.amount) if doc.fields else "0"
             calls = _simple_call("create_payments", "/Payments", xero_id, amount)
-            doc.record_success(OP_PAYMENT, request.version, xero_id, doc.fields, "paid", calls)
+            doc.record_success(
+                Operation.PAYMENT, request.version, xero_id, doc.fields, "paid", calls
+            )
         self.touch(doc)
 
     def fail(self, doc: Document, *, final: bool) -> None:
@@ -419,7 +429,11 @@ def build_history(
         for doc in requested:
             draw = b.rng.random()
             is_invoice = isinstance(doc, Invoice) and doc.open_request is not None
-            if is_invoice and doc.open_request.operation == OP_INVOICE and draw < shape.failed:
+            if (
+                is_invoice
+                and doc.open_request.operation == Operation.INVOICE
+                and draw < shape.failed
+            ):
                 b.fail(doc, final=True)
             elif is_invoice and draw < shape.failed + shape.retried:
                 b.fail(doc, final=False)

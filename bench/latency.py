@@ -32,7 +32,7 @@ from domain.ids import document_id
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
-from tests.factories import invoice_change
+from syncledger.samples import invoice_change
 
 ORGS = 10
 

@@ -29,12 +29,13 @@ from bench.backends import Backend
 from bench.data import History, build_history, org_name, setup_orgs
 from bench.procs import command, environment, measure
 from bench.report import Row, ms, rate
+from domain.vocabulary import Status
 from outbox.tables import SQLOutboxStore
 from projections.base import catch_up
-from projections.database import Database
-from projections.sqlite import SQLiteDatabase
-from projections.status import FAILED, StatusFilter
+from projections.status import StatusFilter
 from projections.status_table import SQLStatusStore
+from projections.storage.database import Database
+from projections.storage.sqlite import SQLiteDatabase
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
@@ -87,7 +88,7 @@ def _bare_place(backend: Backend, db: str, name: str) -> Iterator[tuple[str, str
 
 def _database(backend: Backend, location: str) -> Database:
     if backend.is_postgres:
-        from projections.postgres import PostgresDatabase, PostgresUrl
+        from projections.storage.postgres import PostgresDatabase, PostgresUrl
 
         return PostgresDatabase(PostgresUrl.parse(location))
     return SQLiteDatabase(location)
@@ -190,7 +191,7 @@ def _queries(backend: Backend, system: System, history: History, quick: bool) ->
     for i in range(calls + 5):
         org = history.orgs[rng.randrange(len(history.orgs))]
         started = time.perf_counter()
-        views = service.statuses(system, StatusFilter(org=org, status=FAILED))
+        views = service.statuses(system, StatusFilter(org=org, status=Status.FAILED))
         elapsed = time.perf_counter() - started
         if i >= 5:  # the first calls warm caches up
             status_times.append(elapsed)

@@ -38,7 +38,7 @@ from projections.base import catch_up
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
-from tests.factories import invoice_change
+from syncledger.samples import invoice_change
 
 APP_LIMIT = 10_000
 

@@ -5,8 +5,8 @@ tracked position), sending its writes without waiting for each.
 
 from __future__ import annotations
 
-from outbox.store import OPEN_STATES, READY, WAITING, OutboxWriteBatch
-from projections.database import Transaction, move_position
+from outbox.store import OPEN_STATES, MessageState, OutboxWriteBatch
+from projections.storage.database import Transaction, move_position
 
 OPEN_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
 """The open states as an SQL list (``('ready', 'waiting')``)."""
@@ -88,7 +88,7 @@ class SQLWriteBatch(OutboxWriteBatch):
                 operation,
                 request_version,
                 position,
-                WAITING if waits_for else READY,
+                MessageState.WAITING if waits_for else MessageState.READY,
                 waits_for,
                 requested_at,
                 group or doc_id,
@@ -114,8 +114,8 @@ class SQLWriteBatch(OutboxWriteBatch):
 
     def release_waiting(self, doc_id: str) -> None:
         self.conn.send(
-            f"UPDATE outbox_messages SET state='{READY}', waits_for=NULL "
-            f"WHERE waits_for=? AND state='{WAITING}'",
+            f"UPDATE outbox_messages SET state='{MessageState.READY}', waits_for=NULL "
+            f"WHERE waits_for=? AND state='{MessageState.WAITING}'",
             (doc_id,),
         )
 

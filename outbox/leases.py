@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from outbox.batch import OPEN_SQL
-from projections.database import Database
+from projections.storage.database import Database
 
 ALONE = 1_000_000
 

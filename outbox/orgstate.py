@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from outbox.xero import Limits
-from projections.database import Database
-from projections.errors import StorageError
+from projections.storage.database import Database
+from projections.storage.errors import StorageError
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,7 @@ class MessageState(StrEnum):
     """No longer wanted (e.g. the invoice was cancelled before it was sent)."""
 
 
-READY = MessageState.READY
-WAITING = MessageState.WAITING
-DONE = MessageState.DONE
-FAILED = MessageState.FAILED
-DROPPED = MessageState.DROPPED
-OPEN_STATES: tuple[MessageState, ...] = (READY, WAITING)
+OPEN_STATES: tuple[MessageState, ...] = (MessageState.READY, MessageState.WAITING)
 
 
 @dataclass(frozen=True)
@@ -233,5 +228,5 @@ class OutboxStore(ProjectionStore[OutboxWriteBatch]):
 
     def iter_open(self) -> Iterator[Message]:
         """Every open message, oldest first."""
-        for state in (READY, WAITING):
+        for state in OPEN_STATES:
             yield from self.messages(state=state)

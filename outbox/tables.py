@@ -12,17 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from outbox.batch import OPEN_SQL, SQLWriteBatch
-from outbox.store import (
-    DROPPED,
-    OPEN_STATES,
-    READY,
-    WAITING,
-    Message,
-    MessageState,
-    OutboxStore,
-    OutboxWriteBatch,
-)
-from projections.database import Database, TrackedTables, tracking_ddl
+from outbox.store import OPEN_STATES, Message, MessageState, OutboxStore, OutboxWriteBatch
+from projections.storage.database import Database, TrackedTables, tracking_ddl
 
 TRACKING = "outbox_tracking"
 TABLES: tuple[str, ...] = (
@@ -118,7 +109,7 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
         connected organisation, and (with ``now``) of no group another claim holds (deliveries
         of one invoice and its payments never run at the same time) but ``allow_group``."""
         sql = (
-            f"m.state='{READY}' AND NOT EXISTS (SELECT 1 FROM outbox_messages e "
+            f"m.state='{MessageState.READY}' AND NOT EXISTS (SELECT 1 FROM outbox_messages e "
             f"WHERE e.doc_id=m.doc_id AND e.position<m.position AND e.state IN {OPEN_SQL}) "
             "AND NOT EXISTS (SELECT 1 FROM outbox_organisations o "
             "WHERE o.org=m.org AND o.connected=0)"
@@ -250,7 +241,7 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
         with self.db.write() as conn:
             conn.execute(
                 f"UPDATE outbox_messages SET state=? WHERE id=? AND state IN {OPEN_SQL}",
-                (DROPPED, message_id),
+                (MessageState.DROPPED, message_id),
             )
 
     def wait_for(self, message_id: int, doc_id: str) -> bool:
@@ -264,8 +255,8 @@ class SQLOutboxStore(TrackedTables, OutboxStore):
             if found is not None and found[0]:
                 return False
             conn.execute(
-                f"UPDATE outbox_messages SET state='{WAITING}', waits_for=?, not_before=NULL "
-                f"WHERE id=? AND state='{READY}'",
+                f"UPDATE outbox_messages SET state='{MessageState.WAITING}', waits_for=?, "
+                f"not_before=NULL WHERE id=? AND state='{MessageState.READY}'",
                 (doc_id, message_id),
             )
         return True

@@ -25,7 +25,7 @@ from outbox.xero import (
     XeroConnections,
     XeroTransientError,
 )
-from projections.database import Database
+from projections.storage.database import Database
 
 OAUTH = "oauth"
 CUSTOM = "custom"

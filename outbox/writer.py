@@ -18,10 +18,9 @@ from domain.numbers import number_key
 from domain.opensolar import InvoiceFields
 from domain.organisation import Organisation
 from domain.vocabulary import DocumentKind, FailureCategory, Operation
-from outbox.store import DONE, DROPPED, FAILED, OutboxStore, OutboxWriteBatch
+from outbox.store import MessageState, OutboxStore, OutboxWriteBatch
 from projections.base import Recorded, StoredProjection
 
-UNCERTAIN = FailureCategory.UNCERTAIN
 RELEVANT_TOPICS: frozenset[str] = event_topics(
     "Received", "SyncRequested", "RetryRequested", "SyncSucceeded", "SyncFailed", "SyncSkipped"
 ) | {
@@ -89,13 +88,13 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
             event.group,
         )
     elif isinstance(event, Document.SyncSucceeded):
-        batch.finish(doc_id, event.request_version, DONE, None)
+        batch.finish(doc_id, event.request_version, MessageState.DONE, None)
         if event.operation == Operation.INVOICE:
             batch.mark_synced(doc_id)
             batch.release_waiting(doc_id)
     elif isinstance(event, Document.SyncFailed):
         if event.final:
-            batch.finish(doc_id, event.request_version, FAILED, event.error)
+            batch.finish(doc_id, event.request_version, MessageState.FAILED, event.error)
         elif event.retry_at is not None:
             batch.reschedule(
                 doc_id,
@@ -105,7 +104,7 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
                 event.category == FailureCategory.UNCERTAIN,
             )
     elif isinstance(event, Document.SyncSkipped):
-        batch.finish(doc_id, event.request_version, DROPPED, None)
+        batch.finish(doc_id, event.request_version, MessageState.DROPPED, None)
     elif isinstance(event, Invoice.Issued | Invoice.Updated):
         fields = event.change.fields
         if isinstance(fields, InvoiceFields):
@@ -114,4 +113,4 @@ def apply(batch: OutboxWriteBatch, position: int, event: Any) -> None:
             )
 
 
-__all__ = ["DROPPED", "OutboxWriter", "apply", "relevant"]
+__all__ = ["OutboxWriter", "apply", "relevant"]

@@ -22,7 +22,7 @@ from projections.audit_rows import (
     AuditBatch,
     AuditRows,
 )
-from projections.database import Transaction, move_position, tracking_ddl
+from projections.storage.database import Transaction, move_position, tracking_ddl
 
 TRACKING = "audit_tracking"
 TABLES: tuple[str, ...] = (

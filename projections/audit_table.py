@@ -30,7 +30,7 @@ from projections.audit_rows import (
     TimingRow,
 )
 from projections.audit_schema import TABLES, TRACKING, SQLAuditBatch, ddl
-from projections.database import Database, TrackedTables
+from projections.storage.database import Database, TrackedTables
 
 IN_CHUNK = 200
 _DOCUMENT_REF = "a.aggregate_id, a.kind, a.org, a.document, a.number, a.invoice_doc, a.group_key"

@@ -40,10 +40,6 @@ from projections.status_rules import (
 from projections.status_view import StatusFilter, StatusView, money, reason, shown
 
 # The statuses under their old names, typed as text as before, for callers not yet on ``Status``.
-SYNCED: str = Status.SYNCED
-PENDING: str = Status.PENDING
-NOT_ATTEMPTED: str = Status.NOT_ATTEMPTED
-FAILED: str = Status.FAILED
 STATUSES: tuple[str, ...] = tuple(status.value for status in Status)
 """The statuses in their display order, as plain text (``click.Choice`` names enum members by
 their Python name, so choices and messages take these)."""
@@ -198,11 +194,7 @@ def _rows_to_load(recorded: Sequence[Recorded]) -> set[str]:
 
 __all__ = [
     "COLUMNS",
-    "FAILED",
-    "NOT_ATTEMPTED",
-    "PENDING",
     "STATUSES",
-    "SYNCED",
     "OrgRow",
     "StatusBatch",
     "StatusFilter",

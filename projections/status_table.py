@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from domain.vocabulary import DocumentKind
-from projections.database import (
+from projections.status import StatusBatch, StatusStore
+from projections.status_rules import COLUMNS, OrgRow, StatusRow
+from projections.status_view import StatusFilter, StatusView, reason, shown
+from projections.storage.database import (
     Database,
     Row,
     TrackedTables,
@@ -17,9 +20,6 @@ from projections.database import (
     move_position,
     tracking_ddl,
 )
-from projections.status import StatusBatch, StatusStore
-from projections.status_rules import COLUMNS, OrgRow, StatusRow
-from projections.status_view import StatusFilter, StatusView, reason, shown
 
 TRACKING = "status_tracking"
 

@@ -32,11 +32,11 @@ from outbox.xero import CallRecord, Limits, XeroClient, XeroConnections
 from projections.audit import AuditProjection, AuditStore
 from projections.audit_table import SQLAuditStore
 from projections.base import LedgerLog, Projection
-from projections.database import Database, Waker
-from projections.errors import StorageError, StorageUnavailableError
-from projections.sqlite import SQLiteDatabase
 from projections.status import StatusProjection, StatusStore
 from projections.status_table import SQLStatusStore
+from projections.storage.database import Database, Waker
+from projections.storage.errors import StorageError, StorageUnavailableError
+from projections.storage.sqlite import SQLiteDatabase
 from syncledger.config import Settings
 from syncledger.locks import RelayLock
 from syncledger.web.store import WebStore
@@ -95,7 +95,7 @@ def expected_tables(postgres: bool) -> tuple[str, ...]:
 def describe_database(settings: Settings) -> str:
     """The database as messages name it (a PostgreSQL URL without its password)."""
     if settings.is_postgres:
-        from projections.postgres import PostgresUrl
+        from projections.storage.postgres import PostgresUrl
 
         return PostgresUrl.parse(settings.db).describe()
     return settings.db
@@ -105,7 +105,7 @@ def existing_tables(settings: Settings) -> set[str] | None:
     """The tables the database holds, or None when there is no database at all (no SQLite
     file). Creates nothing: SQLite is opened read-only, PostgreSQL only queried."""
     if settings.is_postgres:
-        from projections.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
+        from projections.storage.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
 
         database: Database = PostgresDatabase(PostgresUrl.parse(settings.db))
         try:
@@ -161,7 +161,10 @@ class System:
             require_ledger(settings)
         database: Database
         if settings.is_postgres:
-            from projections.postgres import PostgresDatabase, PostgresUrl  # psycopg on demand
+            from projections.storage.postgres import (  # psycopg on demand
+                PostgresDatabase,
+                PostgresUrl,
+            )
 
             url = PostgresUrl.parse(settings.db)
             database = PostgresDatabase(url)
@@ -217,7 +220,7 @@ class System:
         if not self.is_postgres:
             return None
         if self._listener is None:
-            from projections.postgres import Listener, PostgresUrl
+            from projections.storage.postgres import Listener, PostgresUrl
 
             self._listener = Listener(PostgresUrl.parse(self.settings.db))
         return self._listener

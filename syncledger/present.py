@@ -16,6 +16,7 @@ from uuid import UUID
 
 from domain.describe import describe
 from domain.redaction import redact_text
+from domain.vocabulary import Status
 from domain.wording import counted
 from projections.status import StatusRow, StatusView, money
 
@@ -113,7 +114,7 @@ STATUS_COLUMNS: tuple[tuple[str, str], ...] = (
 def _status_cells(view: StatusView) -> dict[str, str]:
     row = view.row
     detail = row.error or view.reason or (f"Xero {row.xero_id}" if row.xero_id else "")
-    if row.status == "Failed" and row.action:
+    if row.status == Status.FAILED and row.action:
         detail = f"{detail} → {row.action}"
     number = row.number
     if row.xero_number and row.xero_number.casefold() != row.number.casefold():

@@ -28,7 +28,6 @@ from domain.documents.events import (
 )
 from domain.documents.invoice import InvoiceBase
 from domain.documents.payment import PaymentBase, follow_invoice
-from domain.vocabulary import Cancellation, DocumentKind, FailureCategory, Operation
 
 
 class Invoice(InvoiceBase):
@@ -58,37 +57,11 @@ def event_topics(*names: str) -> frozenset[str]:
     )
 
 
-# The vocabulary under the names other packages still import (use ``domain.vocabulary``).
-INVOICE = DocumentKind.INVOICE
-OP_INVOICE = Operation.INVOICE
-OP_INVOICE_UPDATE = Operation.INVOICE_UPDATE
-OP_CREDIT_NOTE = Operation.CREDIT_NOTE
-OP_PAYMENT = Operation.PAYMENT
-OP_PAYMENT_DELETE = Operation.PAYMENT_DELETE
-BLOCKED = FailureCategory.BLOCKED
-FOLLOWS_INVOICE = FailureCategory.FOLLOWS_INVOICE
-CREDITED = Cancellation.CREDITED
-DRAFT_DELETED = Cancellation.DRAFT_DELETED
-VOIDED_IN_XERO = Cancellation.VOIDED_IN_XERO
-DELETED_IN_XERO = Cancellation.DELETED_IN_XERO
-
 __all__ = [
     "AMENDED_GUIDANCE",
-    "BLOCKED",
     "CANCELLED_UNSENT",
-    "CREDITED",
-    "DELETED_IN_XERO",
-    "DRAFT_DELETED",
-    "FOLLOWS_INVOICE",
-    "INVOICE",
-    "OP_CREDIT_NOTE",
-    "OP_INVOICE",
-    "OP_INVOICE_UPDATE",
-    "OP_PAYMENT",
-    "OP_PAYMENT_DELETE",
     "PAYMENT_AMENDED_GUIDANCE",
     "PAYMENT_VOIDED_GUIDANCE",
-    "VOIDED_IN_XERO",
     "WITHDRAWN_UNSENT",
     "Document",
     "Invoice",

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from outbox.store import OPEN_STATES, READY, WAITING, Message, MessageState, OutboxWriteBatch
-from projections.errors import StorageError
+from outbox.store import OPEN_STATES, Message, MessageState, OutboxWriteBatch
+from projections.storage.errors import StorageError
 
 
 @dataclass
@@ -98,7 +98,7 @@ class MemoryWriteBatch(OutboxWriteBatch):
             operation=operation,
             request_version=request_version,
             position=position,
-            state=WAITING if waits_for else READY,
+            state=MessageState.WAITING if waits_for else MessageState.READY,
             waits_for=waits_for,
             not_before=None,
             attempts=0,
@@ -138,9 +138,11 @@ class MemoryWriteBatch(OutboxWriteBatch):
 
     def release_waiting(self, doc_id: str) -> None:
         waiting = [
-            m for m in self.tables.messages.values() if m.waits_for == doc_id and m.state == WAITING
+            m
+            for m in self.tables.messages.values()
+            if m.waits_for == doc_id and m.state == MessageState.WAITING
         ]
-        self._change(waiting, state=READY, waits_for=None)
+        self._change(waiting, state=MessageState.READY, waits_for=None)
 
     def use_number(self, org: str, number_key: str, doc_id: str, position: int) -> None:
         self.tables.numbers.setdefault((org, number_key, doc_id), position)

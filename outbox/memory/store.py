@@ -14,16 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from outbox.memory.batch import Claim, MemoryWriteBatch, Tables, change
-from outbox.store import (
-    DROPPED,
-    OPEN_STATES,
-    READY,
-    WAITING,
-    Message,
-    MessageState,
-    OutboxStore,
-    OutboxWriteBatch,
-)
+from outbox.store import OPEN_STATES, Message, MessageState, OutboxStore, OutboxWriteBatch
 
 
 class MemoryOutboxStore(OutboxStore):
@@ -64,7 +55,7 @@ class MemoryOutboxStore(OutboxStore):
         """The SQL store's rule: ready, the first open message of its document, of a connected
         organisation, and (with ``now``) of no group another claim holds but ``allow_group``."""
         others = self.tables.messages.values()
-        if m.state != READY or m.org in orgs_excluded:
+        if m.state != MessageState.READY or m.org in orgs_excluded:
             return False
         if any(
             e.doc_id == m.doc_id and e.position < m.position and e.state in OPEN_STATES
@@ -209,7 +200,7 @@ class MemoryOutboxStore(OutboxStore):
         with self.lock:
             found = self.tables.messages.get(message_id)
             if found is not None and found.state in OPEN_STATES:
-                self._set(message_id, state=DROPPED)
+                self._set(message_id, state=MessageState.DROPPED)
 
     def wait_for(self, message_id: int, doc_id: str) -> bool:
         with self.lock:
@@ -217,8 +208,8 @@ class MemoryOutboxStore(OutboxStore):
             if document is not None and document[2]:
                 return False
             found = self.tables.messages.get(message_id)
-            if found is not None and found.state == READY:
-                self._set(message_id, state=WAITING, waits_for=doc_id, not_before=None)
+            if found is not None and found.state == MessageState.READY:
+                self._set(message_id, state=MessageState.WAITING, waits_for=doc_id, not_before=None)
             return True
 
     # reads ------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ Errors: ``ReconcileError`` (an ``OutboxError``) when Xero cannot be read complet
 
 from __future__ import annotations
 
-from domain.vocabulary import Operation
 from outbox.reconcile.comparison import Comparison, Fetch
 from outbox.reconcile.findings import CATEGORIES, Difference, Finding, Owner, summarise
 from outbox.reconcile.implied import (
@@ -52,38 +51,12 @@ from outbox.reconcile.records import (
 )
 from outbox.xero.answers import GONE
 
-# The names the single module ``outbox/reconcile.py`` exported before it became this package.
-MISSING = Finding.MISSING
-VOIDED = Finding.VOIDED
-DELETED = Finding.DELETED
-REMOVED = Finding.REMOVED
-DUPLICATE = Finding.DUPLICATE
-UNEXPECTED = Finding.UNEXPECTED
-TOTAL_DIFFERS = Finding.TOTAL_DIFFERS
-AMOUNT_DUE_DIFFERS = Finding.AMOUNT_DUE_DIFFERS
-UNEXPLAINED = Finding.UNEXPLAINED
-INVOICE = Operation.INVOICE
-CREDIT_NOTE = Operation.CREDIT_NOTE
-PAYMENT = Operation.PAYMENT
-
 __all__ = [
-    "AMOUNT_DUE_DIFFERS",
     "CATEGORIES",
     "CENT",
-    "CREDIT_NOTE",
     "DEFAULT_PAGE_SIZE",
-    "DELETED",
-    "DUPLICATE",
     "GONE",
-    "INVOICE",
     "MAX_PAGE_SIZE",
-    "MISSING",
-    "PAYMENT",
-    "REMOVED",
-    "TOTAL_DIFFERS",
-    "UNEXPECTED",
-    "UNEXPLAINED",
-    "VOIDED",
     "ZERO",
     "Comparison",
     "Difference",

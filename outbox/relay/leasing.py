@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError
 from outbox.leases import Leases
 from outbox.limits import SlidingWindow
 from outbox.relay.settings import RelaySettings
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 
 log = logging.getLogger("syncledger.relay")
 

@@ -31,7 +31,7 @@ from outbox.retry import RetryPolicy
 from outbox.store import Message, OutboxStore
 from outbox.xero import CallRecord
 from projections.base import LogReader, Projection, catch_up
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 
 log = logging.getLogger("syncledger.relay")
 

@@ -35,7 +35,7 @@ from outbox.relay.settings import (
     RelayReport,
 )
 from outbox.retry import RetryPolicy
-from outbox.store import DONE, DROPPED, FAILED, Message, OutboxStore
+from outbox.store import Message, MessageState, OutboxStore
 from outbox.xero import CallRecord, views
 
 log = logging.getLogger("syncledger.relay")
@@ -135,7 +135,7 @@ class OutcomeRecorder:
                         xero=outcome.xero,
                     )
                 )
-                settled.append((message.id, DONE))
+                settled.append((message.id, MessageState.DONE))
                 self.report.count("delivered")
             elif isinstance(outcome, Refused):
                 resolutions.append(
@@ -146,11 +146,11 @@ class OutcomeRecorder:
                         action=outcome.action,
                     )
                 )
-                settled.append((message.id, FAILED))
+                settled.append((message.id, MessageState.FAILED))
                 self.report.count("failed")
             elif isinstance(outcome, Skipped):
                 resolutions.append(dataclasses.replace(base, skipped=outcome.reason))
-                settled.append((message.id, DROPPED))
+                settled.append((message.id, MessageState.DROPPED))
                 self.report.count("skipped")
                 log.info("skipped %s (%s): %s", message.doc_id, message.operation, outcome.reason)
             elif isinstance(outcome, Waiting):
@@ -222,7 +222,7 @@ class OutcomeRecorder:
             calls=records,
         )
         if decision.final:
-            self.store.settle(message.id, FAILED)
+            self.store.settle(message.id, MessageState.FAILED)
         elif retry_at is not None:
             uncertain = category == FailureCategory.UNCERTAIN
             self.store.settle(message.id, None, retry_at.timestamp(), uncertain=uncertain)

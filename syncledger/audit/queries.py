@@ -13,6 +13,7 @@ from uuid import UUID
 
 from domain.errors import DomainError
 from domain.ids import organisation_id
+from domain.vocabulary import DocumentKind, Operation, Status
 from projections.audit import (
     KINDS,
     AuditProjection,
@@ -31,20 +32,13 @@ from projections.audit import (
 )
 from projections.audit_table import SQLAuditStore
 from projections.base import catch_up
-from projections.status import (
-    PENDING,
-    OrgRow,
-    StatusRow,
-    StatusView,
-    new_row,
-    next_org,
-    next_row,
-    reason,
-)
+from projections.status import OrgRow, StatusRow, StatusView, new_row, next_org, next_row, reason
 from syncledger import service
 from syncledger.bootstrap import System
 
-TIMED_OPERATIONS: tuple[str, ...] = ("invoice", "credit_note", "payment")
+TIMED_OPERATIONS: tuple[str, ...] = tuple(
+    op.value for op in (Operation.INVOICE, Operation.CREDIT_NOTE, Operation.PAYMENT)
+)
 DATA_CHUNK = 200
 
 
@@ -259,7 +253,7 @@ class _AsOf:
     def invoice(self, aggregate_id: str) -> StatusRow | None:
         # The one invoice last asked for is kept: payments usually follow their invoice.
         if aggregate_id not in self.invoices:
-            self.invoices = {aggregate_id: self.document(aggregate_id, "invoice")}
+            self.invoices = {aggregate_id: self.document(aggregate_id, DocumentKind.INVOICE)}
         return self.invoices[aggregate_id]
 
 
@@ -285,7 +279,11 @@ def as_of(
             if status is not None and row.status != status:
                 continue
             invoice = None
-            if row.kind == "payment" and row.status == PENDING and row.invoice_doc:
+            if (
+                row.kind == DocumentKind.PAYMENT
+                and row.status == Status.PENDING
+                and row.invoice_doc
+            ):
                 invoice = state.invoice(row.invoice_doc)
             yield StatusView(row, reason(row, invoice, state.org(row.org)))
 

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import DomainError
+from domain.vocabulary import DocumentKind, Operation
 from outbox.reconcile import (
     Comparison,
     Difference,
@@ -128,7 +129,7 @@ def reconcile(
         payments: list[LedgerPayment] = []
         for ref in group:
             events = system.ledger.events_of(UUID(ref.aggregate_id))
-            if ref.kind == "invoice":
+            if ref.kind == DocumentKind.INVOICE:
                 invoice = implied_invoice(events)
             else:
                 payment = implied_payment(events)
@@ -148,9 +149,9 @@ def reconcile(
         tenant_id=connection.tenant_id,
         differences=differences,
         checked={
-            "invoices": comparison.checked["invoice"],
-            "credit_notes": comparison.checked["credit_note"],
-            "payments": comparison.checked["payment"],
+            "invoices": comparison.checked[Operation.INVOICE],
+            "credit_notes": comparison.checked[Operation.CREDIT_NOTE],
+            "payments": comparison.checked[Operation.PAYMENT],
         },
         xero=snapshot.counts(),
         calls=reader.calls,

@@ -21,7 +21,7 @@ from domain.redaction import redact_text
 from outbox.reconcile import ReconcileError
 from outbox.secrets import SecretError
 from outbox.xero import XeroError
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 from syncledger.connect import ConnectError
 from syncledger.locks import LockHeldError
 from syncledger.web.errors import WebError

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import click
 from eventsourcing.persistence import PersistenceError
 
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 from syncledger.cli.errors import Failure
 from syncledger.cli.shell import db_option, log_deliveries, settings
 from syncledger.locks import LockHeldError, RelayLock

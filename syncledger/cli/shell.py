@@ -17,7 +17,7 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from domain.vocabulary import DocumentKind, Status
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 from syncledger import config
 from syncledger.bootstrap import NoLedgerError, System
 from syncledger.cli.errors import Failure

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from outbox.delivery import Delivery
 from outbox.dryrun import DryRunXero
-from outbox.store import OPEN_STATES, WAITING
+from outbox.store import OPEN_STATES, MessageState
 from projections.base import catch_up
 from syncledger.bootstrap import System
 from syncledger.service.reading import refresh, resolve
@@ -74,7 +74,7 @@ def replay_document(
         return [f"nothing to send: {row.number} ({row.document}) is {row.status}"]
     lines: list[str] = []
     for message in messages:
-        if message.state == WAITING:
+        if message.state == MessageState.WAITING:
             lines.append(f"{row.number}: {message.operation} waits for another document")
             continue
         if dry_run:

@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 from syncledger.config import Settings
 from syncledger.web.actions import Actions
 from syncledger.web.context import Context, NoRelay, RelayState

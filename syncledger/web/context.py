@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 from starlette.applications import Starlette
 
 from outbox.relay import Relay
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 from syncledger.config import Settings
 from syncledger.web.backend import Backend, Worker
 from syncledger.web.settings import WebSettings

@@ -11,7 +11,7 @@ from eventsourcing.persistence import PersistenceError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 from syncledger.web import metrics
 from syncledger.web.assets import ASSETS
 from syncledger.web.backend import Backend

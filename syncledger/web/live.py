@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from domain.vocabulary import Status
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 from syncledger.web import access, pages
 from syncledger.web.backend import Backend, Snapshot
 from syncledger.web.context import Context

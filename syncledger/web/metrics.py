@@ -6,12 +6,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from outbox.orgstate import OrgState
-from outbox.store import DONE, DROPPED, FAILED, READY, WAITING
+from outbox.store import MessageState
 from projections.status import STATUSES
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 RELAY_OUTCOMES: tuple[str, ...] = ("delivered", "failed", "retrying", "skipped", "deferred")
-OUTBOX_STATES: tuple[str, ...] = (READY, WAITING, DONE, FAILED, DROPPED)
+OUTBOX_STATES: tuple[str, ...] = (
+    MessageState.READY,
+    MessageState.WAITING,
+    MessageState.DONE,
+    MessageState.FAILED,
+    MessageState.DROPPED,
+)
 
 
 @dataclass

@@ -143,7 +143,7 @@ def tooltip_text(view: StatusView) -> str:
     (in the page's words)."""
     row = view.row
     if row.status == Status.FAILED:
-        text = row.error or view.reason or "Failed"
+        text = row.error or view.reason or Status.FAILED
     elif row.status == Status.SYNCED:
         text = view.reason or "Accepted by Xero"
         text = f"{text} (Xero id {row.xero_id})" if row.xero_id else text

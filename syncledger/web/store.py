@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from outbox.secrets import SecretBox, SecretError
-from projections.database import Database
+from projections.storage.database import Database
 from syncledger.web.auth import new_token, token_digest
 from syncledger.web.errors import AccountError, WebhookSecretError
 

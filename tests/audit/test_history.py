@@ -20,9 +20,9 @@ import pytest
 
 from domain.redaction import redact_text
 from syncledger.cli.audit import audit_group
+from syncledger.samples import invoice_change, ndjson, payment_change
 from tests.audit.conftest import Audit, audit_for, connect, new_cli
 from tests.e2e.conftest import Cli, SandboxProcess, start_sandbox, stop_process
-from tests.factories import invoice_change, ndjson, payment_change
 
 pytestmark = pytest.mark.e2e
 

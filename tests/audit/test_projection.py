@@ -24,7 +24,7 @@ from projections.audit_table import TABLES, SQLAuditStore
 from projections.base import catch_up
 from syncledger import service
 from syncledger.bootstrap import System
-from tests.factories import invoice_change, ndjson, payment_change
+from syncledger.samples import invoice_change, ndjson, payment_change
 
 
 def _call(operation: str, xero_id: str, collection: str, id_field: str) -> dict[str, Any]:

@@ -16,16 +16,8 @@ from domain.documents import Invoice, Payment
 from domain.opensolar import parse_change_object
 from domain.organisation import Connection
 from outbox.reconcile import (
-    AMOUNT_DUE_DIFFERS,
-    DELETED,
-    DUPLICATE,
-    MISSING,
-    REMOVED,
-    TOTAL_DIFFERS,
-    UNEXPECTED,
-    UNEXPLAINED,
-    VOIDED,
     Comparison,
+    Finding,
     LedgerInvoice,
     LedgerPayment,
     Owner,
@@ -43,7 +35,7 @@ from outbox.reconcile import (
     xero_date,
 )
 from outbox.xero import XeroClient
-from tests.factories import invoice_change, payment_change
+from syncledger.samples import invoice_change, payment_change
 
 D = Decimal
 CONNECTION = Connection("http://xero.test", "tenant", datetime(2026, 11, 1, tzinfo=UTC), "manual")
@@ -223,7 +215,7 @@ def test_a_record_neither_listed_nor_found_by_id_is_missing():
 
     found = _compare(_snapshot(), _ledger_invoice(), (_ledger_payment(),), fetch=fetch)
 
-    assert found == [(MISSING, "invoice", "i1"), (MISSING, "payment", "p1")]
+    assert found == [(Finding.MISSING, "invoice", "i1"), (Finding.MISSING, "payment", "p1")]
     assert looked_up == [("invoice", "i1"), ("payment", "p1")]
 
 
@@ -232,10 +224,12 @@ def test_a_record_found_by_id_but_not_listed_is_compared():
         _snapshot(), _ledger_invoice(), fetch=lambda record, xero_id: _invoice(status="VOIDED")
     )
 
-    assert found == [(VOIDED, "invoice", "i1")]
+    assert found == [(Finding.VOIDED, "invoice", "i1")]
 
 
-@pytest.mark.parametrize(("status", "category"), [("VOIDED", VOIDED), ("DELETED", DELETED)])
+@pytest.mark.parametrize(
+    ("status", "category"), [("VOIDED", Finding.VOIDED), ("DELETED", Finding.DELETED)]
+)
 def test_invoices_voided_or_deleted_by_hand(status, category):
     assert _compare(_snapshot(_invoice(status=status)), _ledger_invoice()) == [
         (category, "invoice", "i1")
@@ -248,14 +242,14 @@ def test_a_deleted_credit_note_is_reported():
 
     found = _compare(_snapshot(_invoice(amount_due=D(0)), credit), invoice)
 
-    assert found == [(DELETED, "credit_note", "cn")]
+    assert found == [(Finding.DELETED, "credit_note", "cn")]
 
 
 def test_a_payment_deleted_by_hand_is_removed_but_not_when_it_was_withdrawn():
     snapshot = _snapshot(_invoice(), _payment(status="DELETED"))
 
     assert _compare(snapshot, _ledger_invoice(), (_ledger_payment(),)) == [
-        (REMOVED, "payment", "p1")
+        (Finding.REMOVED, "payment", "p1")
     ]
     assert _compare(snapshot, _ledger_invoice(), (_ledger_payment(withdrawn=True),)) == []
 
@@ -265,7 +259,7 @@ def test_a_withdrawn_payment_still_in_xero_is_unexpected():
 
     found = _compare(snapshot, _ledger_invoice(), (_ledger_payment(withdrawn=True),))
 
-    assert (UNEXPECTED, "payment", "p1") in found
+    assert (Finding.UNEXPECTED, "payment", "p1") in found
 
 
 def test_totals_and_payment_amounts_that_differ():
@@ -273,26 +267,29 @@ def test_totals_and_payment_amounts_that_differ():
 
     found = _compare(snapshot, _ledger_invoice(), (_ledger_payment(),))
 
-    assert found == [(TOTAL_DIFFERS, "invoice", "i1"), (TOTAL_DIFFERS, "payment", "p1")]
+    assert found == [
+        (Finding.TOTAL_DIFFERS, "invoice", "i1"),
+        (Finding.TOTAL_DIFFERS, "payment", "p1"),
+    ]
 
 
 def test_an_amount_due_that_differs_alone_is_reported():
     found = _compare(_snapshot(_invoice(amount_due=D(50))), _ledger_invoice())
 
-    assert found == [(AMOUNT_DUE_DIFFERS, "invoice", "i1")]
+    assert found == [(Finding.AMOUNT_DUE_DIFFERS, "invoice", "i1")]
 
 
 def test_a_second_invoice_with_the_same_number_is_a_duplicate():
     snapshot = _snapshot(_invoice(), _invoice("i2", reference="other", total=D(5)))
 
-    assert _compare(snapshot, _ledger_invoice()) == [(DUPLICATE, "invoice", "i2")]
+    assert _compare(snapshot, _ledger_invoice()) == [(Finding.DUPLICATE, "invoice", "i2")]
 
 
 def test_a_copy_with_the_same_contact_total_and_reference_is_a_duplicate():
     snapshot = _snapshot(_invoice(), _invoice("i2", number="INV-0007"))
     other = _invoice("i3", number="INV-0008", contact_id="c2")
 
-    assert _compare(snapshot, _ledger_invoice()) == [(DUPLICATE, "invoice", "i2")]
+    assert _compare(snapshot, _ledger_invoice()) == [(Finding.DUPLICATE, "invoice", "i2")]
     assert _compare(_snapshot(_invoice(), other), _ledger_invoice()) == []
 
 
@@ -302,14 +299,14 @@ def test_a_second_payment_for_one_opensolar_payment_is_a_duplicate_and_explains_
 
     found = _compare(snapshot, _ledger_invoice(), (_ledger_payment(),))
 
-    assert found == [(DUPLICATE, "payment", "p2")]
+    assert found == [(Finding.DUPLICATE, "payment", "p2")]
 
 
 def test_a_record_syncledger_created_but_no_longer_expects_is_unexpected():
     snapshot = _snapshot(_invoice("i9", number="INV-9", reference="x"))
     owner = Owner("agg-9", "invoice:9", "INV-9")
 
-    assert _compare(snapshot, owners={"i9": owner}) == [(UNEXPECTED, "invoice", "i9")]
+    assert _compare(snapshot, owners={"i9": owner}) == [(Finding.UNEXPECTED, "invoice", "i9")]
     assert _compare(snapshot) == [], "records nobody claims and syncledger did not make: ignored"
 
 
@@ -318,17 +315,17 @@ def test_the_summary_counts_every_category():
     found = comparison.group(_ledger_invoice(), [])
 
     summary = summarise(found)
-    assert summary[VOIDED] == 1 and sum(summary.values()) == 1
+    assert summary[Finding.VOIDED] == 1 and sum(summary.values()) == 1
     assert set(summary) == {
-        MISSING,
-        VOIDED,
-        DELETED,
-        REMOVED,
-        DUPLICATE,
-        UNEXPECTED,
-        TOTAL_DIFFERS,
-        AMOUNT_DUE_DIFFERS,
-        UNEXPLAINED,
+        Finding.MISSING,
+        Finding.VOIDED,
+        Finding.DELETED,
+        Finding.REMOVED,
+        Finding.DUPLICATE,
+        Finding.UNEXPECTED,
+        Finding.TOTAL_DIFFERS,
+        Finding.AMOUNT_DUE_DIFFERS,
+        Finding.UNEXPLAINED,
     }
 
 
@@ -338,7 +335,7 @@ def test_a_payment_on_a_ledger_invoice_that_no_document_explains_is_unexplained(
 
     found = _compare(snapshot, _ledger_invoice())
 
-    assert (UNEXPLAINED, "payment", "p9") in found
+    assert (Finding.UNEXPLAINED, "payment", "p9") in found
     assert _compare(snapshot, _ledger_invoice(), owners={"p9": Owner("a", "payment:9", "9")}) != (
         found
     ), "a payment syncledger made is not unexplained"
@@ -355,7 +352,9 @@ def test_a_credit_note_for_a_ledger_invoices_contact_that_no_document_explains_i
 
     found = _compare(snapshot, _ledger_invoice())
 
-    assert found == [(UNEXPLAINED, "credit_note", "cn9")], "another customer's credit is not ours"
+    assert found == [(Finding.UNEXPLAINED, "credit_note", "cn9")], (
+        "another customer's credit is not ours"
+    )
 
 
 # reading Xero -----------------------------------------------------------------------------------

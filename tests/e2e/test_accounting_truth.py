@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from syncledger.samples import invoice_change, ndjson, payment_change
 from tests.e2e.conftest import (
     CONNECTED_AT,
     Cli,
@@ -20,7 +21,6 @@ from tests.e2e.conftest import (
     start_sandbox,
     stop_process,
 )
-from tests.factories import invoice_change, ndjson, payment_change
 
 pytestmark = pytest.mark.e2e
 

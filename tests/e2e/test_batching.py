@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from syncledger.samples import invoice_change, ndjson, payment_change
 from tests.e2e.conftest import BIN, Cli
-from tests.factories import invoice_change, ndjson, payment_change
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ import subprocess
 import httpx
 import pytest
 
+from syncledger.samples import invoice_change, ndjson
 from tests.e2e.conftest import BIN, Cli, start_sandbox, stop_process
-from tests.factories import invoice_change, ndjson
 
 pytestmark = pytest.mark.e2e
 

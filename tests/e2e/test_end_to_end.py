@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import invoice_change, ndjson, payment_change
+from syncledger.samples import invoice_change, ndjson, payment_change
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from syncledger.samples import invoice_change, ndjson, payment_change
 from tests.e2e.conftest import BIN, Cli, SandboxProcess, connect_by_cli
-from tests.factories import invoice_change, ndjson, payment_change
 from tests.support.databases import SERVER, require_postgres
 
 pytestmark = pytest.mark.e2e

@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from syncledger.samples import invoice_change, ndjson
 from tests.e2e.conftest import (
     BIN,
     Cli,
@@ -28,7 +29,6 @@ from tests.e2e.conftest import (
     start_sandbox,
     stop_process,
 )
-from tests.factories import invoice_change, ndjson
 from tests.support.databases import require_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]

@@ -11,8 +11,8 @@ import time
 import httpx
 import pytest
 
+from syncledger.samples import invoice_change, ndjson, payment_change
 from tests.e2e.conftest import BIN, Cli, connect_in_process, start_sandbox, stop_process
-from tests.factories import invoice_change, ndjson, payment_change
 
 pytestmark = pytest.mark.e2e
 

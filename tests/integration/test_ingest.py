@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from projections.status import StatusFilter
 from syncledger import service
 from syncledger.bootstrap import System
-from tests.factories import invoice_change, ndjson
+from syncledger.samples import invoice_change, ndjson
 
 
 def ingest(system, *changes):

@@ -14,7 +14,7 @@ import pytest
 from outbox.leases import ALONE
 from projections.base import catch_up
 from syncledger import service
-from tests.factories import invoice_change, ndjson
+from syncledger.samples import invoice_change, ndjson
 
 LEASE = 15.0
 

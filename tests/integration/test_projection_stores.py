@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from outbox.store import DONE, DROPPED, READY, WAITING
+from outbox.store import MessageState
 from projections.base import catch_up
 from projections.status import StatusFilter
 from syncledger import service
-from tests.factories import invoice_change, ndjson, payment_change
+from syncledger.samples import invoice_change, ndjson, payment_change
 
 
 def ingest(system, *changes):
@@ -89,7 +89,7 @@ def test_outbox_payment_waits_for_its_invoice_and_is_released_when_it_syncs(syst
     service.refresh(system)
     payment = system.status_store.find("payment:3001", None)[0]
     invoice = system.status_store.find("invoice:1042", None)[0]
-    assert [m.state for m in system.outbox_store.messages(payment.doc_id)] == [WAITING]
+    assert [m.state for m in system.outbox_store.messages(payment.doc_id)] == [MessageState.WAITING]
 
     document = system.ledger.document(__import__("uuid").UUID(invoice.doc_id))
     system.ledger.record_success(
@@ -97,8 +97,8 @@ def test_outbox_payment_waits_for_its_invoice_and_is_released_when_it_syncs(syst
     )
     catch_up(system.outbox, system.log)
 
-    assert [m.state for m in system.outbox_store.messages(invoice.doc_id)] == [DONE]
-    assert [m.state for m in system.outbox_store.messages(payment.doc_id)] == [READY]
+    assert [m.state for m in system.outbox_store.messages(invoice.doc_id)] == [MessageState.DONE]
+    assert [m.state for m in system.outbox_store.messages(payment.doc_id)] == [MessageState.READY]
 
 
 def test_cancel_before_sync_drops_the_pending_push(system):
@@ -111,7 +111,7 @@ def test_cancel_before_sync_drops_the_pending_push(system):
     service.refresh(system)
     invoice = system.status_store.find("invoice:1042", None)[0]
 
-    assert [m.state for m in system.outbox_store.messages(invoice.doc_id)] == [DROPPED]
+    assert [m.state for m in system.outbox_store.messages(invoice.doc_id)] == [MessageState.DROPPED]
     assert system.outbox_store.claim("t", now=1e12, lease=60) is None
 
 
@@ -144,4 +144,4 @@ def test_rebuilding_the_outbox_does_not_reopen_finished_messages(system):
 
     service.replay(system, "outbox")
 
-    assert [m.state for m in system.outbox_store.messages(invoice.doc_id)] == [DONE]
+    assert [m.state for m in system.outbox_store.messages(invoice.doc_id)] == [MessageState.DONE]

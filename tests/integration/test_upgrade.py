@@ -13,7 +13,7 @@ from projections.status import StatusFilter
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
-from tests.factories import invoice_change, payment_change
+from syncledger.samples import invoice_change, payment_change
 
 
 def _statuses(system: System) -> list[dict[str, object]]:

@@ -17,8 +17,8 @@ from outbox.tokens import TokenManager
 from outbox.xero import XeroConnections
 from projections.base import catch_up
 from syncledger import organisations
+from syncledger.samples import invoice_change, payment_change
 from syncledger.sandbox import SandboxConfig
-from tests.factories import invoice_change, payment_change
 from tests.integration.xero_fixtures import CLIENT_ID, CLIENT_SECRET, World
 
 

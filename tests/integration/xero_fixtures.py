@@ -17,8 +17,8 @@ from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
 from syncledger.connect import OAuthRequest
+from syncledger.samples import ndjson
 from syncledger.sandbox import Sandbox
-from tests.factories import ndjson
 from tests.support.xero_openapi import violations
 
 CLIENT_ID = "syncledger-test-app"

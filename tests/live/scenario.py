@@ -20,8 +20,8 @@ from typing import Any
 from outbox.xero import XeroError
 from syncledger.bootstrap import System
 from syncledger.config import Settings
+from syncledger.samples import invoice_change, ndjson, payment_change
 from tests.e2e.conftest import BIN
-from tests.factories import invoice_change, ndjson, payment_change
 
 ORG = "42"
 SECRET_KEY = "pre-production-check-key-0123456789"

@@ -35,11 +35,12 @@ from typing import Any
 import httpx
 
 from domain.customer import Customer
-from domain.documents import OP_CREDIT_NOTE, OP_INVOICE, Document
+from domain.documents import Document
+from domain.vocabulary import Operation
 from syncledger.bootstrap import System
 from syncledger.config import Settings
+from syncledger.samples import invoice_change, payment_change
 from tests.e2e.conftest import BIN, Cli, SandboxProcess, configure_in_process
-from tests.factories import invoice_change, payment_change
 
 CONNECTED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 ISSUED = "2026-11-20T09:30:00Z"
@@ -563,9 +564,10 @@ def account_for_calls(
     )
 
     # allocations are named by no lookup: the ledger knows them by (credit note, invoice)
-    invoice_ids = record.xero_ids(OP_INVOICE)
+    invoice_ids = record.xero_ids(Operation.INVOICE)
     credit_pairs = {
-        (credit, invoice_ids.get(doc)) for doc, credit in record.xero_ids(OP_CREDIT_NOTE).items()
+        (credit, invoice_ids.get(doc))
+        for doc, credit in record.xero_ids(Operation.CREDIT_NOTE).items()
     }
     named = {xero for _, _, xero in record.succeeded} | set(record.contacts)
     found_only: dict[str, int] = {}

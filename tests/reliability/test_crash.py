@@ -35,7 +35,10 @@ from tests.reliability.support import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
+# Twelve rounds of kills, each followed by a lease expiry and a fresh relay: about a minute
+# on an idle machine, several under heavy load; the default 300 s cut would fail a run that
+# loses nothing.
+pytestmark = [pytest.mark.reliability, pytest.mark.e2e, pytest.mark.timeout(900)]
 
 SEED = 20261124
 ORGS = ("A", "B", "C", "D")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from syncledger.samples import invoice_change
 from tests.e2e.conftest import BIN, Cli, SandboxProcess, start_sandbox, stop_process
-from tests.factories import invoice_change
 from tests.reliability.support import (
     account_for_calls,
     all_requests,

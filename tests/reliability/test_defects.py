@@ -22,8 +22,8 @@ from projections.status import StatusFilter
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
+from syncledger.samples import invoice_change, ndjson, payment_change
 from syncledger.sandbox import Sandbox, SandboxConfig
-from tests.factories import invoice_change, ndjson, payment_change
 from tests.reliability.support import CONNECTED_AT, wait_for
 
 pytestmark = pytest.mark.reliability

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from syncledger.samples import invoice_change, ndjson, payment_change
 from tests.e2e.conftest import Cli, SandboxProcess, start_sandbox, stop_process
-from tests.factories import invoice_change, ndjson, payment_change
 from tests.reliability.support import setup_organisations
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]

@@ -32,8 +32,8 @@ from domain.opensolar import Change, parse_change
 from syncledger import service
 from syncledger.bootstrap import System
 from syncledger.config import Settings
+from syncledger.samples import invoice_change, payment_change
 from tests.e2e.conftest import Cli
-from tests.factories import invoice_change, payment_change
 
 pytestmark = pytest.mark.reliability
 

@@ -24,9 +24,9 @@ from psycopg import sql
 
 from syncledger.bootstrap import System
 from syncledger.config import Settings
+from syncledger.samples import invoice_change, ndjson, payment_change
 from syncledger.sandbox import Sandbox, SandboxConfig
 from tests.e2e.conftest import BIN, Cli
-from tests.factories import invoice_change, ndjson, payment_change
 from tests.reliability.support import wait_for
 from tests.support.databases import SERVER
 

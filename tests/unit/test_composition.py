@@ -79,7 +79,8 @@ def test_use_cases_never_import_the_web_side_or_a_database_backend(path):
         name
         for name in _imports(path)
         if name.startswith(("syncledger.web", "syncledger.cli", "click"))
-        or name in ("projections.sqlite", "projections.postgres", "sqlite3", "psycopg")
+        or name
+        in ("projections.storage.sqlite", "projections.storage.postgres", "sqlite3", "psycopg")
     }
     assert not bad, f"{path.name} imports {sorted(bad)}"
 

@@ -13,7 +13,7 @@ from domain.ids import document_id
 from domain.opensolar import parse_change
 from domain.organisation import Connection, Policy
 from domain.vocabulary import Operation
-from tests.factories import invoice_change, payment_change
+from syncledger.samples import invoice_change, payment_change
 
 CONNECTED = Connection("http://xero", "tenant-1", datetime(2026, 11, 1, tzinfo=UTC), "manual")
 ISSUED = "2026-11-20"

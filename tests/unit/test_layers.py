@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,102 @@ def test_only_the_syncledger_package_imports_click(package):
 def test_lower_layers_never_import_the_composition_root(package):
     for path in modules(package):
         assert "syncledger" not in {top(n) for n in imports(path)}, f"{path} imports syncledger"
+
+
+def imported_by(*packages: str) -> list[tuple[Path, str]]:
+    """Every (module path, imported name) pair of the modules under ``packages`` (folders)."""
+    return [
+        (path, name)
+        for package in packages
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in imports(path)
+    ]
+
+
+def within(name: str, *prefixes: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_projections_never_import_the_outbox():
+    bad = [(str(p), n) for p, n in imported_by("projections") if within(n, "outbox")]
+    assert not bad, bad
+
+
+def test_the_storage_kernel_sits_below_projections_and_outbox():
+    bad = [
+        (str(p), n)
+        for p, n in imported_by("projections/storage")
+        if within(n, "projections", "outbox", "syncledger") and not within(n, "projections.storage")
+    ]
+    assert not bad, bad
+
+
+def test_outside_projections_only_the_kernel_and_the_projection_base_are_shared():
+    """The outbox writer is a projection (``projections.base``); everything else the outbox
+    and the shell take from below is storage (``projections.storage``) or, for the shell, the
+    projections' own queries."""
+    bad = [
+        (str(p), n)
+        for p, n in imported_by("outbox")
+        if within(n, "projections") and not within(n, "projections.storage", "projections.base")
+    ]
+    assert not bad, bad
+
+
+def test_use_cases_never_import_the_web_the_cli_or_click():
+    bad = [
+        (str(p), n)
+        for p, n in imported_by("syncledger/service")
+        if within(n, "syncledger.web", "syncledger.cli", "click")
+    ]
+    assert not bad, bad
+
+
+def test_the_web_never_imports_the_cli():
+    """(Its ``__main__`` is an entry point: ``python -m syncledger.web`` runs the CLI's group.)"""
+    bad = [
+        (str(p), n)
+        for p, n in imported_by("syncledger/web")
+        if within(n, "syncledger.cli") and p.name != "__main__.py"
+    ]
+    assert not bad, bad
+
+
+def test_nothing_shipped_or_benchmarked_imports_the_tests():
+    bad = [(str(p), n) for p, n in imported_by(*PACKAGES, "bench") if within(n, "tests")]
+    assert not bad, bad
+
+
+def test_the_sandbox_imports_only_the_standard_library_click_and_itself():
+    """The sandbox stands in for Xero: nothing of the product it stands in for."""
+    allowed = frozenset(sys.stdlib_module_names) | {"click", "__future__"}
+    bad = [
+        (str(p), n)
+        for p, n in imported_by("syncledger/sandbox")
+        if top(n) not in allowed and not within(n, "syncledger.sandbox")
+    ]
+    assert not bad, bad
+
+
+def test_no_relative_imports_hide_an_edge():
+    """The checks above read absolute imports only; relative ones would slip past them."""
+    bad = []
+    for package in (*PACKAGES, "bench"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            bad += [
+                str(path)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level > 0
+            ]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_module_is_over_400_lines(package):
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in modules(package)
+        if (n := len(path.read_text().splitlines())) > 400
+    }
+    assert not long, long

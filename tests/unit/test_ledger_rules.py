@@ -15,7 +15,7 @@ from domain.ledger import SyncLedger
 from domain.numbers import choose_number
 from domain.opensolar import parse_change
 from domain.vocabulary import FailureCategory, Operation
-from tests.factories import invoice_change, payment_change
+from syncledger.samples import invoice_change, payment_change
 
 CONNECTED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from domain.errors import MappingError, MissingLedgerAccountError, MissingTaxRat
 from domain.mapping import credit_note_payload, invoice_payload, payment_payload
 from domain.opensolar import parse_change
 from domain.organisation import Organisation
-from tests.factories import invoice_change, payment_change
+from syncledger.samples import invoice_change, payment_change
 
 
 def org(**accounts: str) -> Organisation:

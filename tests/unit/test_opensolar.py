@@ -10,7 +10,7 @@ import pytest
 
 from domain.errors import ChangeError
 from domain.opensolar import InvoiceFields, PaymentFields, parse_change
-from tests.factories import invoice_change, payment_change
+from syncledger.samples import invoice_change, payment_change
 
 ISSUE_EXAMPLE = (
     '{"event_id": "evt-9001", "timestamp": "2026-11-20T09:30:00Z", "org_id": 42, '

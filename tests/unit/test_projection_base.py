@@ -17,7 +17,7 @@ from projections.base import (
     StoredProjection,
     catch_up,
 )
-from projections.status import FAILED, NOT_ATTEMPTED, PENDING, STATUSES, SYNCED
+from projections.status import STATUSES
 from projections.status_table import SQLStatusStore
 
 
@@ -146,7 +146,7 @@ def test_reset_goes_back_to_the_start_of_the_log():
 def test_statuses_keep_their_words_and_order_as_plain_text():
     assert STATUSES == ("Synced", "Pending", "Not Attempted", "Failed")
     assert all(type(s) is str for s in STATUSES)
-    assert tuple(Status) == (SYNCED, PENDING, NOT_ATTEMPTED, FAILED)
+    assert tuple(Status) == (Status.SYNCED, Status.PENDING, Status.NOT_ATTEMPTED, Status.FAILED)
 
 
 def test_audit_kinds_are_plain_text_for_the_command_line():

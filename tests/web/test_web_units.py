@@ -7,6 +7,7 @@ import json
 import pytest
 
 from projections.status import StatusRow, StatusView
+from syncledger.samples import payment_change
 from syncledger.web.auth import (
     hash_password,
     normal_email,
@@ -19,7 +20,6 @@ from syncledger.web.backend import xero_links
 from syncledger.web.changes import BodyError, check, decode_body, org_of
 from syncledger.web.pages import Filters, row_html
 from syncledger.web.store import Session, User
-from tests.factories import payment_change
 from tests.web.conftest import invoice
 
 

@@ -10,9 +10,9 @@ import threading
 from outbox.leases import ALONE
 from outbox.limits import Budget, SlidingWindow
 from outbox.relay import LeaseKeeper, RelaySettings
-from outbox.store import DONE
-from projections.errors import StorageError
-from tests.factories import invoice_change
+from outbox.store import MessageState
+from projections.storage.errors import StorageError
+from syncledger.samples import invoice_change
 from tests.unit.relay.conftest import START, FakeXero
 
 SETTINGS = RelaySettings(org_lease_seconds=15.0, heartbeat_seconds=5.0, app_minute_budget=9000)
@@ -85,7 +85,7 @@ def test_a_relay_takes_over_a_dead_relays_organisation_and_delivers_its_claimed_
     report = world.relay("b", leased=True).run(until_idle=True)
 
     assert report.delivered == 1
-    assert [m.state for m in world.messages()] == [DONE]
+    assert [m.state for m in world.messages()] == [MessageState.DONE]
     assert world.store.claimed() == 0
     assert "took over organisation 0 from dead, whose lease lapsed" in caplog.text
 
@@ -168,6 +168,6 @@ def test_relays_side_by_side_serve_each_organisation_from_one_relay(world):
         thread.join(10.0)
 
     served = {name: {org for org, _, _ in xero.calls} for name, xero in xeros.items()}
-    assert [m.state for m in world.messages()] == [DONE] * 8
+    assert [m.state for m in world.messages()] == [MessageState.DONE] * 8
     assert not served["a"] & served["b"], served
     assert world.store.claimed() == 0

@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from outbox.leases import ALONE
-from outbox.store import DONE, DROPPED, READY, WAITING
-from tests.factories import invoice_change, payment_change
+from outbox.store import MessageState
+from syncledger.samples import invoice_change, payment_change
 from tests.unit.relay.conftest import START
 
 LEASE = 15.0
@@ -35,12 +35,16 @@ def test_a_payment_waits_for_its_invoice_and_is_released_when_it_syncs(world):
     world.connect()
     world.ingest(payment_change(3001, invoice_id=1042), invoice_change(1042))
     invoice, payment = sorted(world.messages(), key=lambda m: m.kind)
-    assert (invoice.state, payment.state, payment.waits_for) == (READY, WAITING, invoice.doc_id)
+    assert (invoice.state, payment.state, payment.waits_for) == (
+        MessageState.READY,
+        MessageState.WAITING,
+        invoice.doc_id,
+    )
 
     synced(world, invoice)
 
-    assert [m.state for m in world.store.messages(invoice.doc_id)] == [DONE]
-    assert [m.state for m in world.store.messages(payment.doc_id)] == [READY]
+    assert [m.state for m in world.store.messages(invoice.doc_id)] == [MessageState.DONE]
+    assert [m.state for m in world.store.messages(payment.doc_id)] == [MessageState.READY]
 
 
 def test_cancel_before_sync_drops_the_pending_push(world):
@@ -50,7 +54,7 @@ def test_cancel_before_sync_drops_the_pending_push(world):
         invoice_change(1042, status="cancelled", timestamp="2026-11-21T00:00:00Z"),
     )
 
-    assert [m.state for m in world.messages()] == [DROPPED]
+    assert [m.state for m in world.messages()] == [MessageState.DROPPED]
     assert world.store.claim("t", now=1e12, lease=60) is None
 
 
@@ -83,7 +87,7 @@ def test_messages_of_an_invoice_and_its_payments_are_claimed_by_one_relay_at_a_t
     more = world.store.claim_more("a", 1000.0, 60.0, "42", "payment", 5, first.group)
 
     assert (first.group, other) == (invoice.doc_id, None)
-    assert [m.state for m in more] == [READY]
+    assert [m.state for m in more] == [MessageState.READY]
 
 
 def test_a_deferred_message_is_due_again_at_its_time_and_an_unconnected_org_never(world):

@@ -4,7 +4,7 @@ connection, and deliveries left waiting for a connection."""
 
 from __future__ import annotations
 
-from outbox.store import DONE, FAILED, READY
+from outbox.store import MessageState
 from outbox.xero import (
     XeroAuthError,
     XeroRateLimitError,
@@ -12,7 +12,7 @@ from outbox.xero import (
     XeroTransientError,
 )
 from projections.base import Projection
-from tests.factories import invoice_change, payment_change
+from syncledger.samples import invoice_change, payment_change
 from tests.unit.relay.conftest import START
 
 
@@ -23,7 +23,7 @@ def test_a_delivered_invoice_and_its_payment_are_done_and_in_xero(world):
     report = world.relay().run(until_idle=True)
 
     assert (report.delivered, report.failed, report.deferred) == (2, 0, 0)
-    assert [m.state for m in world.messages()] == [DONE, DONE]
+    assert [m.state for m in world.messages()] == [MessageState.DONE, MessageState.DONE]
     assert all(world.document(m).in_xero for m in world.messages())
 
 
@@ -36,7 +36,7 @@ def test_a_rejected_delivery_fails_for_good_with_xeros_reason(world):
 
     [message] = world.messages()
     outcome = world.document(message).last_outcome
-    assert (report.failed, message.state) == (1, FAILED)
+    assert (report.failed, message.state) == (1, MessageState.FAILED)
     assert (outcome.final, outcome.category) == (True, "rejected")
     assert "Account code '999'" in outcome.error
 
@@ -54,10 +54,14 @@ def test_a_transient_failure_is_retried_after_the_backoff_and_then_delivered(wor
     second = relay.run(until_idle=True)
 
     assert (first.retrying, first.delivered) == (1, 0)
-    assert (waiting.state, waiting.not_before, waiting.attempts) == (READY, START + 10.0, 1)
+    assert (waiting.state, waiting.not_before, waiting.attempts) == (
+        MessageState.READY,
+        START + 10.0,
+        1,
+    )
     assert (failure.category, failure.final) == ("transient", False)
     assert second.delivered == 1
-    assert [m.state for m in world.messages()] == [DONE]
+    assert [m.state for m in world.messages()] == [MessageState.DONE]
 
 
 def test_an_uncertain_failure_makes_the_next_attempt_look_in_xero_first(world):
@@ -68,7 +72,7 @@ def test_an_uncertain_failure_makes_the_next_attempt_look_in_xero_first(world):
     world.relay().run(until_idle=True)
 
     [message] = world.messages()
-    assert (message.state, message.uncertain) == (READY, True)
+    assert (message.state, message.uncertain) == (MessageState.READY, True)
     assert world.document(message).last_outcome.category == "uncertain"
 
 
@@ -86,7 +90,7 @@ def test_transient_failures_give_up_after_the_last_attempt(world):
 
     [message] = world.messages()
     outcome = world.document(message).last_outcome
-    assert (message.state, outcome.final) == (FAILED, True)
+    assert (message.state, outcome.final) == (MessageState.FAILED, True)
     assert outcome.error == "gave up after 3 attempts: 503 Service Unavailable"
 
 
@@ -100,7 +104,11 @@ def test_a_rate_limit_puts_the_delivery_off_without_recording_a_failure(world):
 
     [message] = world.messages()
     assert (report.deferred, report.failed, report.retrying) == (1, 0, 0)
-    assert (message.state, message.not_before, message.attempts) == (READY, START + 17.0, 0)
+    assert (message.state, message.not_before, message.attempts) == (
+        MessageState.READY,
+        START + 17.0,
+        0,
+    )
     assert world.document(message).last_outcome is None
     assert relay.window("42").wait_time() > 0, "the organisation's calls pause for Retry-After"
 
@@ -118,8 +126,8 @@ def test_the_daily_limit_parks_the_organisation_while_the_others_carry_on(world)
     assert until == START + 3600.0
     assert reason == "Xero daily limit reached; resumes at 09:00 UTC"
     assert world.org_states.parked(START) == {"42": (until, reason)}, "other relays see it"
-    assert [m.state for m in world.messages("42")] == [READY]
-    assert [m.state for m in world.messages("43")] == [DONE]
+    assert [m.state for m in world.messages("42")] == [MessageState.READY]
+    assert [m.state for m in world.messages("43")] == [MessageState.DONE]
     assert (report.delivered, report.deferred, report.failed) == (1, 1, 0)
 
 
@@ -134,7 +142,7 @@ def test_another_run_leaves_a_parked_organisation_alone_until_its_time(world):
     report = world.relay().run(until_idle=True)
 
     assert (report.delivered, report.deferred, len(world.xero.calls)) == (0, 0, calls)
-    assert [m.state for m in world.messages()] == [READY]
+    assert [m.state for m in world.messages()] == [MessageState.READY]
 
 
 def test_a_parked_organisation_resumes_once_its_time_has_passed(world):
@@ -167,7 +175,7 @@ def test_a_refused_connection_records_it_lost_and_parks_the_organisation(world):
     assert (until, reason) == (START + 30.0, "Xero connection lost: 403 Forbidden")
     assert world.org_states.parked(START) == {}, "it waits for `syncledger connect`, not a time"
     assert report.reach.unreachable == {"42": "403 Forbidden"}
-    assert [m.state for m in world.messages()] == [READY]
+    assert [m.state for m in world.messages()] == [MessageState.READY]
     assert world.document(world.messages()[0]).last_outcome is None
 
 
@@ -194,7 +202,7 @@ def test_a_delivery_whose_organisation_was_disconnected_meanwhile_waits_for_a_co
     [message] = world.messages()
     assert report.reach.unconnected == {"42": 1}
     assert (report.deferred, report.failed) == (1, 0)
-    assert (message.state, message.not_before) == (READY, START + 60.0)
+    assert (message.state, message.not_before) == (MessageState.READY, START + 60.0)
 
 
 def test_an_unexpected_error_in_one_delivery_is_recorded_and_the_others_go_on(world):
@@ -209,5 +217,5 @@ def test_an_unexpected_error_in_one_delivery_is_recorded_and_the_others_go_on(wo
     outcome = world.document(failed).last_outcome
     assert (outcome.category, outcome.final) == ("internal", False)
     assert outcome.error == "internal error: RuntimeError: bug in the client"
-    assert [m.state for m in world.messages("43")] == [DONE]
+    assert [m.state for m in world.messages("43")] == [MessageState.DONE]
     assert (report.delivered, report.retrying) == (1, 1)

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from projections.database import Database, Dialect, Row, Transaction
-from projections.errors import (
+from projections.storage.database import Database, Dialect, Row, Transaction
+from projections.storage.errors import (
     StorageBusyError,
     StorageError,
     StorageReadOnlyError,

@@ -1,4 +1,5 @@
-"""Builders of OpenSolar changes for tests: one JSON object per change, with sensible defaults."""
+"""Builders of OpenSolar change objects with sensible defaults, one JSON object per change: the
+tests, the benchmarks and the live check build their inputs with them."""
 
 from __future__ import annotations
 

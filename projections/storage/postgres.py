@@ -24,8 +24,8 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from projections.database import Database, Dialect, Row, Transaction
-from projections.errors import (
+from projections.storage.database import Database, Dialect, Row, Transaction
+from projections.storage.errors import (
     StorageBusyError,
     StorageError,
     StorageReadOnlyError,

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from projections.errors import StorageError
+from projections.storage.errors import StorageError
 
 Row = tuple[Any, ...]
 
