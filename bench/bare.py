@@ -26,20 +26,19 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder, Transcoder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
-from eventsourcing.utils import Environment, EnvType, get_topic
+from eventsourcing.utils import Environment, EnvType
 
-from domain.documents import Document, Invoice, Payment
+from domain.documents import Document, Invoice
 from domain.numbers import number_key
 from domain.opensolar import InvoiceFields
 from domain.organisation import Organisation
 from domain.transcodings import register_domain_transcodings
 from domain.vocabulary import FailureCategory, Operation
 from outbox.store import MessageState
-from outbox.writer import ORGANISATION_TOPICS, relevant
+from outbox.writer import RELEVANT_TOPICS
 from projections.status import (
     COLUMNS,
     OrgRow,
@@ -290,16 +289,8 @@ _OUTBOX_ORG_UPSERT = (
 
 
 def outbox_topics() -> list[str]:
-    """The topics the outbox acts on, from the domain's event classes."""
-    topics = set(ORGANISATION_TOPICS)
-    for aggregate in (Invoice, Payment):
-        for name in dir(aggregate):
-            member = getattr(aggregate, name)
-            if isinstance(member, type) and issubclass(member, Aggregate.Event):
-                topic = get_topic(member)
-                if relevant(topic):
-                    topics.add(topic)
-    return sorted(topics)
+    """The topics the outbox acts on, built from the domain's event classes."""
+    return sorted(RELEVANT_TOPICS)
 
 
 class BareOutbox:

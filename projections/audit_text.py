@@ -57,10 +57,14 @@ def plain(value: Any) -> Any:
 _SKIP = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
+def event_fields(event: Any) -> dict[str, Any]:
+    """An event's own attributes as plain data (what `history --json` shows)."""
+    return {k: plain(v) for k, v in vars(event).items() if k not in _SKIP}
+
+
 def event_data(event: Any) -> dict[str, Any]:
-    """An event's own attributes as plain, redacted data."""
-    data = {k: plain(v) for k, v in vars(event).items() if k not in _SKIP}
-    result: dict[str, Any] = redact(data)
+    """An event's own attributes as plain, redacted data (what the audit index keeps)."""
+    result: dict[str, Any] = redact(event_fields(event))
     return result
 
 

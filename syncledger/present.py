@@ -3,55 +3,27 @@ data, an organisation's settings and the health report."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from domain.describe import describe
 from domain.redaction import redact_text
 from domain.vocabulary import Status
 from domain.wording import counted
+from projections.audit_text import event_fields as event_data
 from projections.status import StatusRow, StatusView, money
 
 if TYPE_CHECKING:
     from syncledger.service import Health
 
 
-def plain(value: Any) -> Any:
-    """A value as plain JSON data (decimals as strings, dates as ISO text)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    return value
-
-
-_SKIP = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-
-
 def event_type(event: Any) -> str:
     """``Invoice.Issued`` and the like."""
     return type(event).__qualname__
-
-
-def event_data(event: Any) -> dict[str, Any]:
-    """An event's own attributes as plain data."""
-    return {k: plain(v) for k, v in vars(event).items() if k not in _SKIP}
 
 
 def event_summary(event: Any) -> str:

@@ -6,10 +6,10 @@ document knows what Xero holds of it and asks, level by level, for what brings X
 OpenSolar.
 
 Where things are: ``events`` (the events both kinds record), ``document`` (the sync lifecycle),
-``invoice`` and ``payment`` (each kind's rules). The aggregate classes ``Invoice`` and ``Payment``
-are defined here: eventsourcing stores each event under its class's module and name, so the
-topics written since the first release (``domain.documents:Invoice.Issued``) stay the ones
-written today.
+``invoice`` and ``payment`` (each kind's rules). eventsourcing stores each event under its
+class's module and name; ``Invoice`` and ``Payment`` and their events are filed under this package
+(``document.file_under_package``), so the topics written since the first release
+(``domain.documents:Invoice.Issued``) stay the ones written today.
 """
 
 from __future__ import annotations
@@ -26,24 +26,8 @@ from domain.documents.events import (
     Outcome,
     Request,
 )
-from domain.documents.invoice import InvoiceBase
-from domain.documents.payment import PaymentBase, follow_invoice
-
-
-class Invoice(InvoiceBase):
-    """An OpenSolar invoice and its life in Xero: created, updated, then cancelled there."""
-
-    def __init__(self, org_id: str, opensolar_id: str) -> None:
-        # Written out: eventsourcing makes a subclass of a dataclass aggregate a dataclass too,
-        # whose generated ``__init__`` would set nothing.
-        super().__init__(org_id, opensolar_id)
-
-
-class Payment(PaymentBase):
-    """An OpenSolar payment against an invoice, and its life in Xero."""
-
-    def __init__(self, org_id: str, opensolar_id: str) -> None:
-        super().__init__(org_id, opensolar_id)  # written out, as ``Invoice.__init__`` says
+from domain.documents.invoice import Invoice
+from domain.documents.payment import Payment, follow_invoice
 
 
 def event_topics(*names: str) -> frozenset[str]:

@@ -362,3 +362,17 @@ class Document(DocumentEvents):
 
     def request_next(self, policy: Policy) -> None:
         """Ask for what brings Xero in line with the document, if anything (per kind)."""
+
+
+PACKAGE = "domain.documents"
+"""The module name every document class and event is filed under (see ``file_under_package``)."""
+
+
+def file_under_package(cls: type) -> None:
+    """Give ``cls``'s own event classes the package's module name, as ``cls`` has (its body sets
+    ``__module__``), so that eventsourcing stores their topics as ``domain.documents:Invoice.X``,
+    the names written since the first release, although the classes live in submodules. Call it
+    right after the class statement, before any topic is computed."""
+    for value in vars(cls).values():
+        if isinstance(value, type) and value.__module__ != PACKAGE:
+            value.__module__ = PACKAGE

@@ -2,9 +2,8 @@
 
 An invoice issued while connected is created in Xero; changed after it was sent it is updated
 (or fails naming the fields Xero cannot take); cancelled after it was sent it is cancelled in
-Xero (credit note, draft deleted, or nothing if already voided). ``InvoiceBase`` holds all of
-it; the aggregate class is ``domain.documents.Invoice``, defined there so that stored topics keep
-their names.
+Xero (credit note, draft deleted, or nothing if already voided). ``Invoice`` is filed under
+``domain.documents`` so that stored topics keep their names.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from domain.differences import (
     invoice_differences,
     listed,
 )
-from domain.documents.document import Document
+from domain.documents.document import PACKAGE, Document, file_under_package
 from domain.documents.events import CANCELLED_UNSENT
 from domain.errors import InvalidRequestError
 from domain.numbers import number_key
@@ -28,8 +27,10 @@ from domain.organisation import Policy
 from domain.vocabulary import Cancellation, DocumentKind, FailureCategory, Operation
 
 
-class InvoiceBase(Document):
+class Invoice(Document):
     """An OpenSolar invoice and its life in Xero: created, updated, then cancelled there."""
+
+    __module__ = PACKAGE  # the topics stay ``domain.documents:Invoice...``
 
     kind: ClassVar[DocumentKind] = DocumentKind.INVOICE
     first_delivery: ClassVar[Operation] = Operation.INVOICE
@@ -299,3 +300,6 @@ class InvoiceBase(Document):
             )
         if operation == Operation.INVOICE and self.in_xero:
             raise InvalidRequestError(f"{self.reference} is already in Xero")
+
+
+file_under_package(Invoice)

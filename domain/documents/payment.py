@@ -3,8 +3,7 @@
 A payment reaching ``paid`` is applied in Xero; edited, bounced, set back to pending or moved
 after it was applied, it is deleted in Xero and applied again where it belongs. Money for an
 invoice that will never reach Xero, or in another currency, cannot be applied (``follow_invoice``).
-``PaymentBase`` holds all of it; the aggregate class is ``domain.documents.Payment``, defined there
-so that stored topics keep their names.
+``Payment`` is filed under ``domain.documents`` so that stored topics keep their names.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.differences import listed, payment_content, payment_differences
-from domain.documents.document import Document
+from domain.documents.document import PACKAGE, Document, file_under_package
 from domain.documents.events import WITHDRAWN_UNSENT
-from domain.documents.invoice import InvoiceBase
+from domain.documents.invoice import Invoice
 from domain.errors import InvalidRequestError
 from domain.ids import document_id
 from domain.opensolar import Change, PaymentFields
@@ -24,8 +23,10 @@ from domain.organisation import Policy
 from domain.vocabulary import DocumentKind, FailureCategory, Operation
 
 
-class PaymentBase(Document):
+class Payment(Document):
     """An OpenSolar payment against an invoice, and its life in Xero."""
+
+    __module__ = PACKAGE  # the topics stay ``domain.documents:Payment...``
 
     kind: ClassVar[DocumentKind] = DocumentKind.PAYMENT
     first_delivery: ClassVar[Operation] = Operation.PAYMENT
@@ -232,7 +233,7 @@ class PaymentBase(Document):
             self._ask_again(Operation.PAYMENT, reason)
 
 
-def follow_invoice(payment: PaymentBase, invoice: InvoiceBase | None) -> None:
+def follow_invoice(payment: Payment, invoice: Invoice | None) -> None:
     """Apply to a payment what its invoice's state means for it: money received for an invoice
     cancelled before it reached Xero, or in another currency, cannot be applied (Failed with the
     reason and the action); once that no longer holds, the payment is asked for again."""
@@ -258,3 +259,6 @@ def follow_invoice(payment: PaymentBase, invoice: InvoiceBase | None) -> None:
         )
         return
     payment.unblock(f"invoice {invoice.number} can take it now")
+
+
+file_under_package(Payment)

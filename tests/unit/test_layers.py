@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import sys
 from pathlib import Path
 
@@ -172,3 +173,9 @@ def test_no_module_is_over_400_lines(package):
         if (n := len(path.read_text().splitlines())) > 400
     }
     assert not long, long
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "bench").glob("*.py")), ids=lambda p: p.name)
+def test_every_benchmark_module_imports(path):
+    """The benchmarks run outside the default suite; a rename below them shows here at once."""
+    importlib.import_module(f"bench.{path.stem}")
