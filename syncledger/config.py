@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from syncledger.errors import SyncledgerError
+
 DEFAULT_DB = "./syncledger.db"
 MAX_XERO_BATCH = 50
 
 
-class SettingsError(ValueError):
+class SettingsError(SyncledgerError, ValueError):
     """A ``SYNCLEDGER_*`` variable or option has a value that cannot be used."""
 
 

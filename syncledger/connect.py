@@ -30,6 +30,7 @@ from outbox.xero import (
     TokenSet,
     XeroConnections,
 )
+from syncledger.errors import SyncledgerError
 
 CALLBACK_PATH = "/callback"
 PAGE = (
@@ -38,7 +39,7 @@ PAGE = (
 )
 
 
-class ConnectError(Exception):
+class ConnectError(SyncledgerError):
     """The connection could not be made (the message says why and what to do)."""
 
 

@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from syncledger.errors import SyncledgerError
 
-class LockHeldError(RuntimeError):
+
+class LockHeldError(SyncledgerError, RuntimeError):
     """Another process holds the lock."""
 
 

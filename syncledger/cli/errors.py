@@ -22,9 +22,7 @@ from outbox.reconcile import ReconcileError
 from outbox.secrets import SecretError
 from outbox.xero import XeroError
 from projections.storage.errors import StorageError
-from syncledger.connect import ConnectError
-from syncledger.locks import LockHeldError
-from syncledger.web.errors import WebError
+from syncledger.errors import SyncledgerError
 
 OPERATIONAL = 1
 """The exit code of an operational failure (click's usage mistakes exit 2)."""
@@ -59,11 +57,9 @@ ERRORS: tuple[Rule, ...] = (
     Rule(PersistenceError, prefix="database error: "),
     Rule(DomainError),
     Rule(StorageError),
-    Rule(LockHeldError),
-    Rule(ConnectError),
+    Rule(SyncledgerError),  # the shell's own: connect, the relay lock, settings, the web
     Rule(SecretError),
     Rule(ReconcileError),
-    Rule(WebError),
     Rule(OSError),
 )
 """The one mapping, read top down: the first rule whose kind the error is decides."""

@@ -9,8 +9,10 @@ them into exit code 1, the app into HTTP answers::
 
 from __future__ import annotations
 
+from syncledger.errors import SyncledgerError
 
-class WebError(Exception):
+
+class WebError(SyncledgerError):
     """Base of the errors raised by the web package."""
 
 

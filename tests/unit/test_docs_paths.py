@@ -19,9 +19,16 @@ def named_paths(page: Path) -> set[str]:
     return {m.group(1).rstrip("/.") for m in PATH.finditer(page.read_text(encoding="utf-8"))}
 
 
+def made_by_runs() -> set[str]:
+    """Folders the project's own runs make (ignored by git), which a fresh clone has not yet."""
+    lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    return {line.strip().rstrip("/") for line in lines if line.strip().startswith(TOP)}
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_repository_path_a_page_names_exists(page: Path):
-    missing = sorted(p for p in named_paths(page) if not (ROOT / p).exists())
+    made = made_by_runs()
+    missing = sorted(p for p in named_paths(page) if p not in made and not (ROOT / p).exists())
     assert not missing, f"{page.name} names paths that do not exist: {missing}"
 
 
