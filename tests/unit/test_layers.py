@@ -116,11 +116,13 @@ def test_outside_projections_only_the_kernel_and_the_projection_base_are_shared(
     assert not bad, bad
 
 
-def test_use_cases_never_import_the_web_the_cli_or_click():
+def test_use_cases_never_import_the_web_the_cli_click_or_a_database_backend():
+    """Use cases reach storage only through the composition root's ``System``."""
     bad = [
         (str(p), n)
         for p, n in imported_by("syncledger/service")
-        if within(n, "syncledger.web", "syncledger.cli", "click")
+        if within(n, "syncledger.web", "syncledger.cli", "click", "sqlite3", "psycopg")
+        or within(n, "projections.storage.sqlite", "projections.storage.postgres")
     ]
     assert not bad, bad
 
